@@ -1,0 +1,175 @@
+import { Command, Option } from 'commander';
+import { resolve, join } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { Hub, DEFAULT_HUB_PORT } from '../hub/hub.js';
+import { Accounts, AccountError, DEFAULT_DOMAIN } from '../hub/accounts.js';
+import { SqliteHubRepository } from '../hub/sqlite-repository.js';
+import { systemClock } from '../common/clock.js';
+import { createLogger } from '../common/logger.js';
+import { parseDuration, parseHostPort, parseSize } from './parse.js';
+import { UsageError, runUntilSignal } from './process.js';
+
+const dataOption = () =>
+  new Option('--data <dir>', 'hub data directory').env('ROOMFILES_HUB_DATA').default('./roomfiles-data/hub');
+const domainOption = () =>
+  new Option('--domain <domain>', 'the TrueConf ID domain').env('ROOMFILES_DOMAIN').default(DEFAULT_DOMAIN);
+
+async function withAccounts<T>(
+  options: { data: string; domain: string },
+  fn: (accounts: Accounts) => Promise<T>,
+) {
+  const repo = new SqliteHubRepository(join(resolve(options.data), 'hub.db'));
+  try {
+    return await fn(new Accounts(repo, options.domain, systemClock));
+  } catch (error) {
+    if (error instanceof AccountError) throw new UsageError(error.message, 1);
+    throw error;
+  } finally {
+    await repo.close();
+  }
+}
+
+/** A password from the flag, the environment, or one line of standard input (prompted on a terminal). */
+async function readPassword(given: string | undefined): Promise<string> {
+  if (given !== undefined) return given;
+  if (process.env.ROOMFILES_ACCOUNT_PASSWORD) return process.env.ROOMFILES_ACCOUNT_PASSWORD;
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: false });
+  if (process.stdin.isTTY) process.stderr.write('Password: ');
+  const line = await new Promise<string>((resolveLine) => {
+    rl.once('line', resolveLine);
+    rl.once('close', () => resolveLine(''));
+  });
+  rl.close();
+  if (!line)
+    throw new UsageError('no password given: use --password, ROOMFILES_ACCOUNT_PASSWORD or standard input');
+  return line;
+}
+
+export function hubCommand(): Command {
+  const hub = new Command('hub')
+    .description('run a hub: accounts, conferences, and the relay of file bodies between rooms')
+    .addOption(
+      new Option('--listen <host:port>', 'address to listen on')
+        .env('ROOMFILES_HUB_LISTEN')
+        .default(`127.0.0.1:${DEFAULT_HUB_PORT}`),
+    )
+    .addOption(dataOption())
+    .addOption(domainOption())
+    .addOption(
+      new Option('--offer-ttl <duration>', 'how long an offer waits (e.g. 7d)')
+        .env('ROOMFILES_OFFER_TTL')
+        .default('7d'),
+    )
+    .addOption(
+      new Option('--max-file-size <size>', 'largest file relayed (e.g. 64GiB)')
+        .env('ROOMFILES_MAX_FILE_SIZE')
+        .default('64GiB'),
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  roomfiles hub --listen 0.0.0.0:4307 --data /var/lib/roomfiles/hub --domain example.org',
+    )
+    .action(async (options) => {
+      const { host, port } = parseHostPort(options.listen, DEFAULT_HUB_PORT);
+      const instance = new Hub({
+        dataDir: resolve(options.data),
+        host,
+        port,
+        domain: options.domain,
+        offerTtlMs: parseDuration(options.offerTtl),
+        maxFileSize: parseSize(options.maxFileSize),
+        logger: createLogger('hub'),
+      });
+      await instance.start();
+      console.log(`roomfiles hub listening on ${host}:${instance.port} (domain ${instance.domain})`);
+      await runUntilSignal(() => instance.stop());
+    });
+
+  const user = new Command('user').description('manage accounts (works whether or not the hub is running)');
+  user
+    .command('add <name>')
+    .description('create an account')
+    .option('--password <password>', 'its password (or ROOMFILES_ACCOUNT_PASSWORD, or standard input)')
+    .option('--display-name <name>', 'the name others see')
+    .option('--no-file-transfer', 'forbid file transfer for this account')
+    .addOption(dataOption())
+    .addOption(domainOption())
+    .addHelpText(
+      'after',
+      '\nExample:\n  roomfiles hub user add carol --display-name "Carol Jones" --password s3cret',
+    )
+    .action(async (name, options) => {
+      const password = await readPassword(options.password);
+      const view = await withAccounts(options, (accounts) =>
+        accounts.add(name, password, {
+          displayName: options.displayName,
+          fileTransfer: options.fileTransfer,
+        }),
+      );
+      console.log(`created ${view.peerId} (${view.displayName})`);
+    });
+  user
+    .command('list')
+    .description('list accounts')
+    .option('--json', 'one JSON array')
+    .addOption(dataOption())
+    .addOption(domainOption())
+    .action(async (options) => {
+      const list = await withAccounts(options, (accounts) => accounts.list());
+      if (options.json) return console.log(JSON.stringify(list));
+      if (list.length === 0) return console.log('no accounts');
+      for (const a of list) {
+        const flags = [a.fileTransfer ? '' : 'file transfer forbidden', a.locked ? 'locked' : ''].filter(
+          Boolean,
+        );
+        console.log(`${a.peerId}\t${a.displayName}${flags.length ? `\t(${flags.join(', ')})` : ''}`);
+      }
+    });
+  user
+    .command('remove <name>')
+    .description('delete an account')
+    .addOption(dataOption())
+    .addOption(domainOption())
+    .action(async (name, options) => {
+      await withAccounts(options, (accounts) => accounts.remove(name));
+      console.log(`removed ${name}`);
+    });
+  user
+    .command('passwd <name>')
+    .description("change an account's password")
+    .option('--password <password>', 'the new password (or ROOMFILES_ACCOUNT_PASSWORD, or standard input)')
+    .addOption(dataOption())
+    .addOption(domainOption())
+    .action(async (name, options) => {
+      const password = await readPassword(options.password);
+      const view = await withAccounts(options, (accounts) => accounts.update(name, { password }));
+      console.log(`password of ${view.peerId} changed`);
+    });
+  user
+    .command('set <name>')
+    .description("change an account's display name, file-transfer permission or lock")
+    .option('--display-name <name>', 'the name others see')
+    .option('--file-transfer', 'allow file transfer')
+    .option('--no-file-transfer', 'forbid file transfer')
+    .option('--lock', 'lock the account (logins refused with code 10)')
+    .option('--unlock', 'unlock the account')
+    .addOption(dataOption())
+    .addOption(domainOption())
+    .addHelpText('after', '\nExample:\n  roomfiles hub user set bob --no-file-transfer')
+    .action(async (name, options) => {
+      const locked = options.lock ? true : options.unlock ? false : undefined;
+      const view = await withAccounts(options, (accounts) =>
+        accounts.update(name, {
+          displayName: options.displayName,
+          fileTransfer: options.fileTransfer,
+          locked,
+        }),
+      );
+      console.log(
+        `${view.peerId}: ${view.displayName}, file transfer ${view.fileTransfer ? 'allowed' : 'forbidden'}` +
+          (view.locked ? ', locked' : ''),
+      );
+    });
+  hub.addCommand(user);
+  return hub;
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { hubCommand } from './hub-command.js';
+import { roomCommand } from './room-command.js';
+import { upCommand } from './up-command.js';
+import { UsageError } from './process.js';
+import { productVersion } from '../room/version.js';
+
+const { major, minor, revision } = productVersion();
+const program = new Command('roomfiles')
+  .description('self-hostable file transfer with the TrueConf Room API')
+  .version(`${major}.${minor}.${revision}`)
+  .option('--debug', 'print stack traces of failures')
+  .exitOverride();
+program.addCommand(upCommand());
+program.addCommand(hubCommand());
+program.addCommand(roomCommand());
+
+/** Usage errors of any subcommand surface here as CommanderError, so the exit code can be 2. */
+function overrideExits(command: Command): void {
+  command.exitOverride();
+  for (const sub of command.commands) overrideExits(sub);
+}
+overrideExits(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Help and version exit 0; usage mistakes exit 2 (commander already printed the message).
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  }
+  const debug = process.argv.includes('--debug');
+  if (error instanceof UsageError) {
+    console.error(`roomfiles: ${error.message}`);
+    process.exit(error.exitCode);
+  }
+  console.error(`roomfiles: ${(error as Error).message ?? String(error)}`);
+  if (debug) console.error(error);
+  process.exit(1);
+}

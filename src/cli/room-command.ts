@@ -1,0 +1,99 @@
+import { Command, Option } from 'commander';
+import { resolve } from 'node:path';
+import { Room, ROOM_DEFAULT_PORTS, RoomStartError } from '../room/room.js';
+import { DEFAULT_HUB_PORT } from '../hub/hub.js';
+import { createLogger } from '../common/logger.js';
+import { collect, parseHostPort, parsePort, parseSize } from './parse.js';
+import { UsageError, runUntilSignal } from './process.js';
+
+export function roomCommand(): Command {
+  return new Command('room')
+    .description('run one room: the Room API, its built-in HTTP server and web interface')
+    .addOption(new Option('--name <name>', 'name of the room').env('ROOMFILES_ROOM_NAME').default('room'))
+    .addOption(
+      new Option('--data <dir>', 'data directory').env('ROOMFILES_DATA').default('./roomfiles-data/room'),
+    )
+    .addOption(new Option('--host <address>', 'address to bind').env('ROOMFILES_HOST').default('127.0.0.1'))
+    .addOption(
+      new Option('--web-port <port>', 'web port (config.json, web interface)')
+        .env('ROOMFILES_WEB_PORT')
+        .argParser(parsePort)
+        .default(ROOM_DEFAULT_PORTS.web),
+    )
+    .addOption(
+      new Option('--api-port <port>', 'WebSocket API port')
+        .env('ROOMFILES_API_PORT')
+        .argParser(parsePort)
+        .default(ROOM_DEFAULT_PORTS.api),
+    )
+    .addOption(
+      new Option('--http-port <port>', 'built-in HTTP server port')
+        .env('ROOMFILES_HTTP_PORT')
+        .argParser(parsePort),
+    )
+    .addOption(new Option('--pin <pin>', 'protect the room with a PIN').env('ROOMFILES_PIN'))
+    .addOption(
+      new Option('--room-password <password>', 'protect the room with a password').env(
+        'ROOMFILES_ROOM_PASSWORD',
+      ),
+    )
+    .option('--insecure', 'allow an unprotected room on a non-loopback address')
+    .option(
+      '--allow-origin <origin>',
+      'also accept API connections from this web origin (repeatable)',
+      collect,
+      [],
+    )
+    .option('--single-client', 'one API connection per role, as TrueConf Room does')
+    .addOption(
+      new Option('--server <host[:port]>', 'hub to connect to when none is saved').env('ROOMFILES_SERVER'),
+    )
+    .addOption(
+      new Option('--login <trueconf-id>', 'account to log in as when none is saved').env('ROOMFILES_LOGIN'),
+    )
+    .addOption(new Option('--password <password>', "the account's password").env('ROOMFILES_PASSWORD'))
+    .addOption(new Option('--quota <size>', 'storage quota').env('ROOMFILES_QUOTA').default('20GiB'))
+    .addOption(new Option('--max-post <size>', 'largest upload').env('ROOMFILES_MAX_POST'))
+    .addHelpText(
+      'after',
+      '\nExample:\n  roomfiles room --name kiosk --data ./kiosk --pin 4321 --server hub.example.org:4307 \\\n' +
+        '    --login kiosk@example.org --password s3cret',
+    )
+    .action(async (options) => {
+      if (options.pin && options.roomPassword)
+        throw new UsageError('give either --pin or --room-password, not both');
+      if (options.login && options.password === undefined) {
+        throw new UsageError('--login needs --password (or ROOMFILES_PASSWORD)');
+      }
+      let room: Room;
+      try {
+        room = new Room({
+          name: options.name,
+          dataDir: resolve(options.data),
+          host: options.host,
+          webPort: options.webPort,
+          apiPort: options.apiPort,
+          httpPort: options.httpPort,
+          pin: options.pin,
+          password: options.roomPassword,
+          insecure: options.insecure,
+          allowOrigins: options.allowOrigin,
+          singleClient: options.singleClient,
+          server: options.server ? parseHostPort(options.server, DEFAULT_HUB_PORT) : undefined,
+          login: options.login ? { login: options.login, password: options.password } : undefined,
+          quotaBytes: parseSize(options.quota),
+          maxPostBytes: options.maxPost ? parseSize(options.maxPost) : undefined,
+          logger: createLogger('room'),
+        });
+      } catch (error) {
+        if (error instanceof RoomStartError) throw new UsageError(error.message);
+        throw error;
+      }
+      await room.start();
+      console.log(
+        `roomfiles room ${room.name} listening: web http://${options.host}:${room.webPort}/ ` +
+          `api ${room.apiPort} http ${room.httpPort}`,
+      );
+      await runUntilSignal(() => room.stop());
+    });
+}

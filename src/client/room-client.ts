@@ -1,0 +1,186 @@
+import type { MethodName, MethodParams, MethodReply } from '../protocol/methods.js';
+import type { EventFields, EventName } from '../protocol/events.js';
+import { RoomApiError, RoomConnectionError } from './errors.js';
+
+/** The subset of the WebSocket interface the client needs: the browser's, or `ws` in Node. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+}
+export type WebSocketFactory = (url: string) => WebSocketLike;
+
+export interface RoomClientOptions {
+  /** `ws://host:port/` of the Room API. */
+  url: string;
+  createSocket: WebSocketFactory;
+  /** Per-call timeout (default 15 s). */
+  timeoutMs?: number;
+}
+
+export type EventMessage<E extends EventName = EventName> = { method: 'event'; event: E } & EventFields<E>;
+type Listener<E extends EventName> = (event: EventMessage<E>) => void;
+
+interface Pending {
+  method: string;
+  resolve: (reply: Record<string, unknown>) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+const OPEN = 1;
+
+/**
+ * A Room API connection: one typed call per method, replies matched by requestId (so concurrent calls of one
+ * method never mix), and typed events. Free of Node-only imports: the web interface bundles it.
+ */
+export class RoomConnection {
+  private socket: WebSocketLike | null = null;
+  private nextRequestId = 1;
+  private readonly pending = new Map<string, Pending>();
+  private readonly listeners = new Map<string, Set<(event: never) => void>>();
+  private readonly closeListeners = new Set<(code: number, reason: string) => void>();
+
+  constructor(private readonly options: RoomClientOptions) {}
+
+  get isOpen(): boolean {
+    return this.socket?.readyState === OPEN;
+  }
+
+  open(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const socket = this.options.createSocket(this.options.url);
+      this.socket = socket;
+      let opened = false;
+      socket.onopen = () => {
+        opened = true;
+        resolve();
+      };
+      socket.onerror = () => {
+        if (!opened) reject(new RoomConnectionError(`cannot connect to ${this.options.url}`));
+      };
+      socket.onclose = (event) => {
+        if (!opened) reject(new RoomConnectionError(`cannot connect to ${this.options.url}`));
+        this.failAll(new RoomConnectionError(`connection closed (${event.code})`));
+        if (this.socket === socket) this.socket = null;
+        for (const listener of this.closeListeners) listener(event.code, event.reason);
+      };
+      socket.onmessage = (event) => this.receive(String(event.data));
+    });
+  }
+
+  close(): void {
+    this.socket?.close(1000, 'bye');
+    this.failAll(new RoomConnectionError('connection closed by the client'));
+  }
+
+  onClose(listener: (code: number, reason: string) => void): () => void {
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
+  /** Calls a Room API method; resolves to its reply, or rejects with RoomApiError. */
+  call<M extends MethodName>(
+    method: M,
+    params?: MethodParams<M>,
+    options: { timeoutMs?: number } = {},
+  ): Promise<MethodReply<M> & { method: M; requestId: string; result: true }> {
+    return this.callRaw(method, (params ?? {}) as Record<string, unknown>, options) as unknown as Promise<
+      MethodReply<M> & { method: M; requestId: string; result: true }
+    >;
+  }
+
+  /** Sends any message (also one the contract does not know) and resolves with its reply. */
+  callRaw(method: string, params: Record<string, unknown>, options: { timeoutMs?: number } = {}) {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== OPEN) {
+      return Promise.reject(new RoomConnectionError('not connected'));
+    }
+    const requestId = String(this.nextRequestId++);
+    return new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 15_000;
+      const timer = setTimeout(() => {
+        this.pending.delete(requestId);
+        reject(new RoomConnectionError(`${method}: no reply within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(requestId, { method, resolve, reject, timer });
+      socket.send(JSON.stringify({ ...params, method, requestId }));
+    });
+  }
+
+  on<E extends EventName>(event: E, listener: Listener<E>): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(listener as (event: never) => void);
+    return () => set.delete(listener as (event: never) => void);
+  }
+
+  /** Every event, whatever its name. */
+  onAny(listener: (event: EventMessage) => void): () => void {
+    return this.on('*' as EventName, listener as Listener<EventName>);
+  }
+
+  /** Resolves with the first event of that name that satisfies the predicate. */
+  waitFor<E extends EventName>(
+    event: E,
+    predicate: (event: EventMessage<E>) => boolean = () => true,
+    timeoutMs = 15_000,
+  ): Promise<EventMessage<E>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new RoomConnectionError(`no "${event}" event within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const off = this.on(event, (message) => {
+        if (!predicate(message)) return;
+        clearTimeout(timer);
+        off();
+        resolve(message);
+      });
+    });
+  }
+
+  private receive(text: string): void {
+    let message: Record<string, unknown>;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (message.method === 'event' && typeof message.event === 'string') {
+      for (const name of [message.event, '*']) {
+        for (const listener of this.listeners.get(name) ?? [])
+          (listener as (event: unknown) => void)(message);
+      }
+      return;
+    }
+    const requestId = typeof message.requestId === 'string' ? message.requestId : '';
+    const pending = this.pending.get(requestId);
+    if (!pending) return;
+    this.pending.delete(requestId);
+    clearTimeout(pending.timer);
+    if (message.result === true) pending.resolve(message);
+    else {
+      pending.reject(
+        new RoomApiError(
+          String(message.method ?? pending.method),
+          String(message.error ?? 'failed'),
+          Number(message.errorCode ?? 0),
+          message,
+        ),
+      );
+    }
+  }
+
+  private failAll(error: Error): void {
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      pending.reject(error);
+      this.pending.delete(id);
+    }
+  }
+}

@@ -1,0 +1,157 @@
+import type { Clock } from '../common/clock.js';
+import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js';
+import type { AccountRow, HubRepository } from './repository.js';
+
+export const DEFAULT_DOMAIN = 'files.local';
+const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const LOCKOUT_FAILURES = 10;
+const LOCKOUT_WINDOW_MS = 10 * 60_000;
+
+export class AccountError extends Error {
+  constructor(
+    readonly code: 'not_found' | 'wrong_password' | 'locked' | 'bad_request' | 'conflict',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface AccountView {
+  peerId: string;
+  name: string;
+  displayName: string;
+  fileTransfer: boolean;
+  locked: boolean;
+  createdAt: number;
+}
+
+/**
+ * The hub's accounts: TrueConf IDs `name@domain`, scrypt-hashed passwords, display names, and the per-account
+ * policy flags. Repeated wrong passwords lock an account for a while, whoever tries them.
+ */
+export class Accounts {
+  private readonly failures = new Map<string, number[]>();
+
+  constructor(
+    private readonly repo: HubRepository,
+    readonly domain: string,
+    private readonly clock: Clock,
+  ) {}
+
+  peerIdOf(name: string): string {
+    return `${name}@${this.domain}`;
+  }
+
+  /** `alice`, `alice@files.local` and `Alice@FILES.local` name the same account; another domain names none. */
+  nameOf(login: string): string | null {
+    const trimmed = login.trim().toLowerCase();
+    const at = trimmed.lastIndexOf('@');
+    if (at === -1) return trimmed;
+    if (trimmed.slice(at + 1) !== this.domain.toLowerCase()) return null;
+    return trimmed.slice(0, at);
+  }
+
+  view(account: AccountRow): AccountView {
+    return {
+      peerId: this.peerIdOf(account.name),
+      name: account.name,
+      displayName: account.displayName,
+      fileTransfer: account.fileTransfer,
+      locked: account.locked,
+      createdAt: account.createdAt,
+    };
+  }
+
+  async find(login: string): Promise<AccountRow | undefined> {
+    const name = this.nameOf(login);
+    return name === null ? undefined : this.repo.getAccount(name);
+  }
+
+  async list(): Promise<AccountView[]> {
+    return (await this.repo.listAccounts()).map((account) => this.view(account));
+  }
+
+  async add(
+    name: string,
+    password: string,
+    options: { displayName?: string; fileTransfer?: boolean } = {},
+  ): Promise<AccountView> {
+    const local = this.nameOf(name);
+    if (local === null || !NAME_PATTERN.test(local)) {
+      throw new AccountError(
+        'bad_request',
+        `"${name}" is not a valid account name: use lower-case letters, digits, dot, dash or underscore`,
+      );
+    }
+    if (password.length < 1) throw new AccountError('bad_request', 'the password must not be empty');
+    const account: AccountRow = {
+      name: local,
+      displayName: options.displayName?.trim() || local.charAt(0).toUpperCase() + local.slice(1),
+      passwordHash: await hashPassword(password),
+      fileTransfer: options.fileTransfer ?? true,
+      locked: false,
+      createdAt: this.clock.now(),
+    };
+    if (!(await this.repo.addAccount(account))) {
+      throw new AccountError('conflict', `account ${this.peerIdOf(local)} already exists`);
+    }
+    return this.view(account);
+  }
+
+  async remove(name: string): Promise<void> {
+    const local = this.nameOf(name);
+    if (local === null || !(await this.repo.removeAccount(local))) {
+      throw new AccountError('not_found', `account ${name} does not exist`);
+    }
+  }
+
+  async update(
+    name: string,
+    changes: { password?: string; displayName?: string; fileTransfer?: boolean; locked?: boolean },
+  ): Promise<AccountView> {
+    const local = this.nameOf(name);
+    const passwordHash = changes.password !== undefined ? await hashPassword(changes.password) : undefined;
+    const ok =
+      local !== null &&
+      (await this.repo.updateAccount(local, {
+        passwordHash,
+        displayName: changes.displayName,
+        fileTransfer: changes.fileTransfer,
+        locked: changes.locked,
+      }));
+    if (!ok || local === null) throw new AccountError('not_found', `account ${name} does not exist`);
+    if (changes.locked === false) this.failures.delete(local);
+    return this.view((await this.repo.getAccount(local))!);
+  }
+
+  /** Checks a login; the time taken does not tell whether the account exists. */
+  async authenticate(login: string, password: string): Promise<AccountRow> {
+    const account = await this.find(login);
+    if (!account) {
+      await verifyPassword(password, await dummyPasswordHash());
+      throw new AccountError('not_found', `no account ${login}`);
+    }
+    if (account.locked || this.temporarilyLocked(account.name)) {
+      throw new AccountError('locked', `account ${this.peerIdOf(account.name)} is locked`);
+    }
+    if (!(await verifyPassword(password, account.passwordHash))) {
+      this.recordFailure(account.name);
+      throw new AccountError('wrong_password', 'wrong login or password');
+    }
+    this.failures.delete(account.name);
+    return account;
+  }
+
+  private temporarilyLocked(name: string): boolean {
+    const now = this.clock.now();
+    const recent = (this.failures.get(name) ?? []).filter((at) => at > now - LOCKOUT_WINDOW_MS);
+    return recent.length >= LOCKOUT_FAILURES;
+  }
+
+  private recordFailure(name: string): void {
+    const now = this.clock.now();
+    const recent = (this.failures.get(name) ?? []).filter((at) => at > now - LOCKOUT_WINDOW_MS);
+    recent.push(now);
+    this.failures.set(name, recent);
+  }
+}

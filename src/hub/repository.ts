@@ -1,0 +1,111 @@
+/**
+ * Hub metadata behind one interface, so that SQLite (the default) and PostgreSQL (for several hub processes)
+ * are interchangeable. Every method is async and the SQL of both implementations stays portable.
+ */
+
+export interface AccountRow {
+  /** The local part of the TrueConf ID: `alice` in `alice@files.local`. */
+  name: string;
+  displayName: string;
+  passwordHash: string;
+  fileTransfer: boolean;
+  locked: boolean;
+  createdAt: number;
+}
+
+export type AccountChanges = Partial<
+  Pick<AccountRow, 'displayName' | 'passwordHash' | 'fileTransfer' | 'locked'>
+>;
+
+export type OfferStateName =
+  'waiting' | 'accepted' | 'rejected' | 'expired' | 'failed' | 'done' | 'cancelled';
+
+/** One sendFile or sendFileToConference: what the sender offered, once. */
+export interface SendRow {
+  sendId: string;
+  sender: string;
+  senderDn: string;
+  fileName: string;
+  fileSize: number;
+  sha256: string;
+  confId: string | null;
+  createdAt: number;
+  expiresAt: number;
+  /** The status the sender's room last confirmed it shows (0–3), so changes are re-sent until confirmed. */
+  seenStatus: number;
+  /** True once the hub held the whole verified body for this send. */
+  uploaded: boolean;
+  /** True when the send ended before its body was held (expired, failed): nothing more will be uploaded. */
+  closed: boolean;
+  closedReason: string | null;
+}
+
+/** One recipient's copy of a send. */
+export interface OfferRow {
+  offerId: string;
+  sendId: string;
+  recipient: string;
+  state: OfferStateName;
+  /** Whether the recipient's room confirmed it stored the offer. */
+  delivered: boolean;
+  /** The recipient state its room last confirmed, so changes (expiry, failure) are re-sent until confirmed. */
+  seenState: OfferStateName | null;
+  /** The instance that accepted it: only that room may download it. */
+  acceptedBy: string | null;
+  updatedAt: number;
+}
+
+export interface ConferenceRow {
+  cid: string;
+  title: string;
+  createdAt: number;
+}
+
+export interface HubRepository {
+  close(): Promise<void>;
+
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
+
+  getAccount(name: string): Promise<AccountRow | undefined>;
+  listAccounts(): Promise<AccountRow[]>;
+  /** Adds an account; false when the name is taken. */
+  addAccount(account: AccountRow): Promise<boolean>;
+  updateAccount(name: string, changes: AccountChanges): Promise<boolean>;
+  removeAccount(name: string): Promise<boolean>;
+
+  insertSend(send: SendRow, offers: OfferRow[]): Promise<void>;
+  getSend(sendId: string): Promise<SendRow | undefined>;
+  updateSend(
+    sendId: string,
+    changes: Partial<Pick<SendRow, 'seenStatus' | 'uploaded' | 'closed' | 'closedReason'>>,
+  ): Promise<void>;
+  sendsBySender(sender: string): Promise<SendRow[]>;
+  sendsBySha(sha256: string): Promise<SendRow[]>;
+  /** Sends whose expiry passed and that still have something open. */
+  expiredSends(now: number): Promise<SendRow[]>;
+
+  getOffer(offerId: string): Promise<OfferRow | undefined>;
+  offersOfSend(sendId: string): Promise<OfferRow[]>;
+  offersForRecipient(recipient: string): Promise<OfferRow[]>;
+  /**
+   * Changes an offer's state only if it is currently one of `from`: the compare-and-set that keeps two rooms
+   * (or two hub processes) from both accepting one offer. True when it changed.
+   */
+  transitionOffer(
+    offerId: string,
+    from: OfferStateName[],
+    to: OfferStateName,
+    extra: Partial<Pick<OfferRow, 'acceptedBy'>>,
+    now: number,
+  ): Promise<boolean>;
+  markOfferDelivered(offerId: string): Promise<void>;
+  markOfferSeen(offerId: string, state: OfferStateName): Promise<void>;
+  /** Removes sends (and their offers) that are over and confirmed on every side. */
+  pruneFinished(): Promise<number>;
+
+  getConference(cid: string): Promise<ConferenceRow | undefined>;
+  listConferences(): Promise<ConferenceRow[]>;
+  addConference(row: ConferenceRow): Promise<boolean>;
+  removeConference(cid: string): Promise<boolean>;
+}

@@ -1,0 +1,132 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from 'pino';
+import { ApiConnection } from './api-connection.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { OriginPolicy } from './origin-policy.js';
+import { listen, closeServer } from '../common/net.js';
+
+/** The API's incoming message limit (room-api.md §1); larger frames close the connection with 1009. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+export interface ApiServerOptions {
+  host: string;
+  port: number;
+  pingIntervalMs: number;
+  origins: OriginPolicy;
+  logger: Logger;
+}
+
+/** The WebSocket side of the Room API: upgrade on `/`, the Origin rule, keep-alive, one reply per frame. */
+export class ApiServer {
+  readonly connections = new Set<ApiConnection>();
+  private readonly http: Server;
+  private readonly wss: WebSocketServer;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private dispatcher: Dispatcher | undefined;
+  port = 0;
+
+  constructor(private readonly options: ApiServerOptions) {
+    this.http = createServer((_req, res) => {
+      res.writeHead(426, { 'content-type': 'application/json', upgrade: 'websocket' });
+      res.end(JSON.stringify({ error: 'this port speaks the Room API over WebSocket', errorCode: 426 }));
+    });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: MAX_MESSAGE_BYTES,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    this.http.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
+  }
+
+  setDispatcher(dispatcher: Dispatcher): void {
+    this.dispatcher = dispatcher;
+  }
+
+  async start(): Promise<void> {
+    this.port = await listen(this.http, this.options.port, this.options.host);
+    this.pingTimer = setInterval(() => this.keepAlive(), this.options.pingIntervalMs);
+    this.pingTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.pingTimer);
+    for (const connection of this.connections) connection.socket.terminate();
+    this.connections.clear();
+    await closeServer(this.http);
+  }
+
+  /** Sends an event to every authorized connection (room-api.md §2). */
+  broadcast(message: object): void {
+    const text = JSON.stringify(message);
+    for (const connection of this.connections) {
+      if (connection.authorized && connection.socket.readyState === connection.socket.OPEN) {
+        connection.socket.send(text);
+      }
+    }
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? '/').split('?')[0];
+    const refuse = (status: number, reason: string) => {
+      socket.end(
+        `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\n\r\n` +
+          JSON.stringify({ error: reason, errorCode: status }),
+      );
+    };
+    if (path !== '/') return refuse(404, 'Not Found');
+    if (!this.options.origins.allows(req.headers.origin)) {
+      this.options.logger.warn(
+        { origin: req.headers.origin },
+        'refused an API connection from a foreign origin',
+      );
+      return refuse(403, 'Forbidden');
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req.socket.remoteAddress ?? 'unknown'));
+  }
+
+  private accept(ws: WebSocket, address: string): void {
+    const connection = new ApiConnection(ws, address);
+    this.connections.add(connection);
+    ws.on('pong', () => {
+      connection.missedPongs = 0;
+    });
+    // Replies go out in the order requests came in, even when a handler awaits: clients match by method name.
+    let queue = Promise.resolve();
+    ws.on('message', (data) => {
+      // A binary frame is read as UTF-8 text too: lenient to clients that send JSON that way.
+      const text = data.toString();
+      queue = queue.then(async () => {
+        if (!this.dispatcher) return;
+        const { reply, after } = await this.dispatcher.dispatch(connection, text);
+        connection.send(reply);
+        for (const fn of after) {
+          try {
+            fn();
+          } catch (error) {
+            this.options.logger.error({ err: error }, 'after-reply step failed');
+          }
+        }
+      });
+    });
+    ws.on('error', (error) => this.options.logger.debug({ err: error }, 'API connection error'));
+    ws.on('close', () => {
+      this.connections.delete(connection);
+      connection.deauthorize();
+    });
+  }
+
+  /** A peer that misses two pongs in a row is dropped (room-api.md §1). */
+  private keepAlive(): void {
+    for (const connection of this.connections) {
+      if (connection.missedPongs >= 2) {
+        connection.socket.terminate();
+        continue;
+      }
+      connection.missedPongs += 1;
+      connection.socket.ping();
+    }
+  }
+}

@@ -1,0 +1,174 @@
+import { createHash } from 'node:crypto';
+import { ApiError, ErrorCode } from '../protocol/errors.js';
+import type { Clock } from '../common/clock.js';
+import { randomToken, safeEqual } from '../common/secrets.js';
+
+export type Role = 'admin' | 'user';
+
+export type Protection =
+  { kind: 'none' } | { kind: 'pin'; secret: string } | { kind: 'password'; secret: string };
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+const FAILURES_BEFORE_BLOCK = 5;
+
+interface TokenRecord {
+  role: Role;
+  expiresAt: number;
+}
+
+export interface Grant {
+  role: Role;
+  token: string;
+  tokenExpiresAt: number;
+  tokenForHttpServer: string;
+}
+
+export interface AuthRequest {
+  type?: 'unsecured' | 'secured';
+  credentials?: string;
+  role?: Role;
+}
+
+/** Tokens are looked up by their hash: neither a map lookup nor a log line ever handles the token itself. */
+function keyOf(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('base64');
+}
+
+/**
+ * Who may drive the room (room-api.md §3): the room's protection, the tokens it issued, and the rate limit on
+ * wrong credentials.
+ */
+export class AuthManager {
+  private readonly apiTokens = new Map<string, TokenRecord>();
+  private readonly httpTokens = new Map<string, number>();
+  private readonly failures = new Map<string, number[]>();
+  private readonly blockedUntil = new Map<string, number>();
+
+  constructor(
+    readonly protection: Protection,
+    private readonly clock: Clock,
+  ) {}
+
+  get protectedByPin(): boolean {
+    return this.protection.kind === 'pin';
+  }
+
+  /** Re-auth tokens: 24 h after a PIN, 30 days after a password or on an unprotected room. */
+  private apiTokenLifetime(): number {
+    return this.protection.kind === 'pin' ? DAY : 30 * DAY;
+  }
+
+  authenticate(request: AuthRequest, address: string): Grant {
+    const now = this.clock.now();
+    const blocked = this.blockedUntil.get(address);
+    if (blocked !== undefined && blocked > now) {
+      throw new ApiError(
+        ErrorCode.TooManyRequests,
+        `too many failed attempts from ${address}; try again in ${Math.ceil((blocked - now) / 1000)} s`,
+        { resultCode: 3 },
+      );
+    }
+    const granted = this.check(request, now);
+    if (granted === 'unsecured-refused') {
+      throw new ApiError(
+        ErrorCode.Unauthorized,
+        `this room is protected by a ${this.protection.kind}: use type "secured" with credentials`,
+        { resultCode: 3 },
+      );
+    }
+    if (granted === null) {
+      this.recordFailure(address, now);
+      const what = this.protection.kind === 'password' ? 'wrong password' : 'wrong PIN';
+      throw new ApiError(ErrorCode.Unauthorized, `${what} or token`, { resultCode: 3 });
+    }
+    if (request.role && request.role !== granted.role && request.role === 'admin') {
+      throw new ApiError(ErrorCode.Unauthorized, 'these credentials do not grant the admin role', {
+        resultCode: 3,
+      });
+    }
+    this.failures.delete(address);
+    const role = request.role ?? granted.role;
+    const token = granted.token ?? this.issueApiToken(role, now);
+    const tokenExpiresAt = granted.token ? granted.expiresAt : now + this.apiTokenLifetime();
+    return { role, token, tokenExpiresAt, tokenForHttpServer: this.issueHttpToken() };
+  }
+
+  /**
+   * New tokens for an already authorized connection that changes role without credentials
+   * (`{"method":"auth","role":"user"}`); the lifetime stays that of its original grant.
+   */
+  reissue(role: Role, expiresAt: number): Grant {
+    const token = randomToken();
+    this.apiTokens.set(keyOf(token), { role, expiresAt });
+    return { role, token, tokenExpiresAt: expiresAt, tokenForHttpServer: this.issueHttpToken() };
+  }
+
+  private check(
+    request: AuthRequest,
+    now: number,
+  ): { role: Role; token?: string; expiresAt: number } | null | 'unsecured-refused' {
+    const secured =
+      request.type === 'secured' || (request.type === undefined && request.credentials !== undefined);
+    if (!secured) {
+      return this.protection.kind === 'none' ? { role: 'admin', expiresAt: 0 } : 'unsecured-refused';
+    }
+    const credentials = request.credentials ?? '';
+    const fromToken = this.apiTokens.get(keyOf(credentials));
+    if (fromToken && fromToken.expiresAt > now) {
+      return { role: fromToken.role, token: credentials, expiresAt: fromToken.expiresAt };
+    }
+    if (this.protection.kind === 'none') return { role: 'admin', expiresAt: 0 };
+    return safeEqual(credentials, this.protection.secret) ? { role: 'admin', expiresAt: 0 } : null;
+  }
+
+  private recordFailure(address: string, now: number): void {
+    const recent = (this.failures.get(address) ?? []).filter((at) => at > now - MINUTE);
+    recent.push(now);
+    if (recent.length >= FAILURES_BEFORE_BLOCK) {
+      this.blockedUntil.set(address, now + MINUTE);
+      this.failures.delete(address);
+    } else {
+      this.failures.set(address, recent);
+    }
+  }
+
+  private issueApiToken(role: Role, now: number): string {
+    const token = randomToken();
+    this.apiTokens.set(keyOf(token), { role, expiresAt: now + this.apiTokenLifetime() });
+    return token;
+  }
+
+  /** HTTP tokens live 5 minutes, or until restart on a PIN-protected room (room-api.md §3.3). */
+  issueHttpToken(): string {
+    const token = randomToken();
+    const expiresAt = this.protectedByPin ? Number.POSITIVE_INFINITY : this.clock.now() + 5 * MINUTE;
+    this.httpTokens.set(keyOf(token), expiresAt);
+    this.sweep();
+    return token;
+  }
+
+  checkHttpToken(token: string | undefined): boolean {
+    if (!token) return false;
+    const expiresAt = this.httpTokens.get(keyOf(token));
+    return expiresAt !== undefined && expiresAt > this.clock.now();
+  }
+
+  isApiTokenValid(token: string): boolean {
+    const record = this.apiTokens.get(keyOf(token));
+    return record !== undefined && record.expiresAt > this.clock.now();
+  }
+
+  clearTokens(): void {
+    this.apiTokens.clear();
+    this.httpTokens.clear();
+  }
+
+  /** Forgets expired tokens so that a long-running room does not accumulate them. */
+  private sweep(): void {
+    const now = this.clock.now();
+    for (const [key, expiresAt] of this.httpTokens) if (expiresAt <= now) this.httpTokens.delete(key);
+    for (const [key, record] of this.apiTokens) if (record.expiresAt <= now) this.apiTokens.delete(key);
+    for (const [address, until] of this.blockedUntil) if (until <= now) this.blockedUntil.delete(address);
+  }
+}

@@ -1,0 +1,64 @@
+import type { fileMethods } from '../../protocol/file-methods.js';
+import { fileEntry, historyFields, incomingListItem, outgoingListItem } from '../views.js';
+import type { HandlersOf } from './handler.js';
+
+const toFileId = (value: number | string): number => Number(value);
+
+export const fileHandlers: HandlersOf<keyof typeof fileMethods> = {
+  getFileList({ room }) {
+    return { fileList: room.library.list().map(fileEntry) };
+  },
+
+  getFileTransferAvailability({ room }) {
+    return { availability: room.session.availability() };
+  },
+
+  getFileRequestInfo({ room }, params) {
+    return room.transfers.info(params.fileRequestId);
+  },
+
+  async sendFile({ room, afterReply }, params) {
+    const peer = params.callId ?? params.peerId;
+    const { fileRequestId, announce } = await room.transfers.sendToUser(toFileId(params.fileId), peer);
+    afterReply(announce);
+    return { sentFileRequestId: fileRequestId };
+  },
+
+  async sendFileToConference({ room, afterReply }, params) {
+    const { fileRequestId, announce } = await room.transfers.sendToConference(toFileId(params.fileId));
+    afterReply(announce);
+    return { sentFileRequestId: fileRequestId };
+  },
+
+  async acceptIncomingFileRequest({ room, afterReply }, params) {
+    afterReply(await room.transfers.accept(params.fileRequestId));
+    return {};
+  },
+
+  async rejectIncomingFileRequest({ room, afterReply }, params) {
+    afterReply(await room.transfers.reject(params.fileRequestId));
+    return {};
+  },
+
+  getIncomingFilesRequests({ room }) {
+    return { incomingFilesRequests: room.transfers.incoming().map(incomingListItem) };
+  },
+
+  getOutgoingFilesRequests({ room }) {
+    return { outgoingFilesRequests: room.transfers.outgoing().map(outgoingListItem) };
+  },
+
+  getFileTransferHistory({ room }) {
+    return { filesRequests: room.store.listHistory().map(historyFields) };
+  },
+
+  async deleteFileTransferFile({ room, afterReply }, params) {
+    afterReply(await room.library.delete(toFileId(params.fileId)));
+    return {};
+  },
+
+  async clearFileTransferHistory({ room, afterReply }, params) {
+    afterReply(await room.library.clearHistory(params.deleteFilesFromDisk ?? false));
+    return {};
+  },
+};

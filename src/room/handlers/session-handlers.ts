@@ -1,0 +1,129 @@
+import { ApiError, ErrorCode, badRequest } from '../../protocol/errors.js';
+import { Privileges } from '../../protocol/session-methods.js';
+import type { sessionMethods } from '../../protocol/session-methods.js';
+import { DEFAULT_HUB_PORT } from '../session.js';
+import { productVersion } from '../version.js';
+import type { HandlersOf } from './handler.js';
+
+const SUPPORTED_API_VERSIONS = new Set(['1', '2']);
+
+export const sessionHandlers: HandlersOf<keyof typeof sessionMethods> = {
+  auth({ room, connection }, params) {
+    // `{"method":"auth","role":"user"}` on an authorized connection switches it down to the user role.
+    if (params.type === undefined && params.credentials === undefined && connection.authorized) {
+      const role = params.role ?? connection.role ?? 'user';
+      if (role === 'admin' && connection.role !== 'admin') {
+        throw new ApiError(
+          ErrorCode.Unauthorized,
+          'a user connection cannot raise itself to the admin role',
+          {
+            resultCode: 3,
+          },
+        );
+      }
+      const grant = room.auth.reissue(role, connection.tokenExpiresAt);
+      connection.role = grant.role;
+      return {
+        previleges: Privileges[grant.role],
+        token: grant.token,
+        tokenForHttpServer: grant.tokenForHttpServer,
+        resultCode: 0,
+      };
+    }
+    const grant = room.auth.authenticate(params, connection.address);
+    connection.authorized = true;
+    connection.role = grant.role;
+    connection.tokenExpiresAt = grant.tokenExpiresAt;
+    room.onAuthorized(connection);
+    return {
+      previleges: Privileges[grant.role],
+      token: grant.token,
+      tokenForHttpServer: grant.tokenForHttpServer,
+      resultCode: 0,
+    };
+  },
+
+  setUsedApiVersion({ connection }, params) {
+    const version = String(params.version);
+    if (!SUPPORTED_API_VERSIONS.has(version)) {
+      throw badRequest(`unsupported API version "${version}": use "1" or "2"`);
+    }
+    connection.apiVersion = version;
+    return {};
+  },
+
+  getAppState({ room }) {
+    return { appState: room.session.appState(), embeddedHttpPort: room.httpPort };
+  },
+
+  getSystemInfo({ room }) {
+    const identity = room.session.identity;
+    const version = productVersion();
+    return {
+      authInfo: identity ? { peerId: identity.peerId, peerDn: identity.peerDn } : undefined,
+      productInfo: version,
+      fileInfo: version,
+    };
+  },
+
+  getSettings({ room }) {
+    return {
+      settings: [
+        { name: 'autoAccept', value: false },
+        { name: 'roomName', value: room.name },
+        { name: 'language', value: 'en' },
+      ],
+    };
+  },
+
+  getMonitorsInfo() {
+    return { monitors: [] };
+  },
+
+  connectToServer({ room, afterReply }, params) {
+    const target = { host: params.server.trim(), port: params.port ?? DEFAULT_HUB_PORT };
+    if (target.host === '') throw badRequest('parameter "server" must not be empty');
+    afterReply(() => room.session.connectToServer(target));
+    return {};
+  },
+
+  getConnected({ room }) {
+    const state = room.session.connectedState();
+    const server = room.session.link.target;
+    if (state === 0 || !server) return { state: 0 };
+    return {
+      state,
+      serverInfo: {
+        server: server.host,
+        service: false,
+        port: server.port,
+        domain: room.session.domain ?? '',
+      },
+    };
+  },
+
+  login({ room, afterReply }, params) {
+    afterReply(() => void room.session.login({ login: params.login.trim(), password: params.password }));
+    return {};
+  },
+
+  getLogin({ room }) {
+    const identity = room.session.identity;
+    if (!identity) return { isLoggedIn: false };
+    return { isLoggedIn: true, peerId: identity.peerId, peerDn: identity.peerDn };
+  },
+
+  logout({ room, afterReply }) {
+    afterReply(() => void room.session.logout());
+    return {};
+  },
+
+  getTokenForHttpServer({ room }) {
+    return { token: room.auth.issueHttpToken() };
+  },
+
+  clearTokens({ room }) {
+    room.auth.clearTokens();
+    return {};
+  },
+};

@@ -1,0 +1,216 @@
+import { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
+import type { Logger } from 'pino';
+import {
+  LINK_MAX_MESSAGE_BYTES,
+  LINK_PATH,
+  LINK_SUBPROTOCOL,
+  type HelloResult,
+  type LinkArgs,
+  type LinkErrorCode,
+  type LinkOp,
+  type LinkPush,
+  type LinkReply,
+} from '../protocol/hub-link.js';
+import { Backoff } from '../common/backoff.js';
+
+export class LinkError extends Error {
+  constructor(
+    readonly code: LinkErrorCode | 'disconnected' | 'timeout',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type LinkState = 'idle' | 'connecting' | 'open';
+
+export interface HubTarget {
+  host: string;
+  port: number;
+}
+
+export interface HubLinkOptions {
+  room: string;
+  instance: string;
+  software: string;
+  logger: Logger;
+  heartbeatMs?: number;
+  requestTimeoutMs?: number;
+}
+
+interface Pending {
+  resolve: (value: Record<string, unknown>) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * The room's end of the link to its hub: one WebSocket, requests matched by id, pushes as events, and a
+ * reconnect loop (1 s doubling to 30 s) that runs for as long as a target is set.
+ *
+ * Events: `connecting`, `open` (HelloResult), `close` (wasOpen: boolean), `push` (LinkPush).
+ */
+export class HubLink extends EventEmitter {
+  state: LinkState = 'idle';
+  target: HubTarget | null = null;
+  private socket: WebSocket | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly backoff = new Backoff();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private missedPongs = 0;
+  /** Bumped on every connect/disconnect so callbacks of an older socket are ignored. */
+  private generation = 0;
+
+  constructor(private readonly options: HubLinkOptions) {
+    super();
+  }
+
+  connect(target: HubTarget): void {
+    this.disconnect();
+    this.target = target;
+    this.backoff.reset();
+    this.attempt();
+  }
+
+  disconnect(): void {
+    this.generation += 1;
+    this.target = null;
+    clearTimeout(this.retryTimer);
+    this.dropSocket();
+  }
+
+  /** Drops the current socket as if the link broke; the loop reconnects. Used when the hub stops answering. */
+  private dropSocket(): void {
+    clearInterval(this.heartbeat);
+    const socket = this.socket;
+    this.socket = null;
+    const wasOpen = this.state === 'open';
+    this.state = 'idle';
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new LinkError('disconnected', 'the link to the server was lost'));
+      this.pending.delete(id);
+    }
+    if (socket) {
+      socket.removeAllListeners();
+      socket.on('error', () => undefined);
+      socket.terminate();
+    }
+    if (wasOpen) this.emit('close', true);
+  }
+
+  private attempt(): void {
+    const target = this.target;
+    if (!target) return;
+    const generation = this.generation;
+    this.state = 'connecting';
+    this.emit('connecting');
+    const host = target.host.includes(':') && !target.host.startsWith('[') ? `[${target.host}]` : target.host;
+    const socket = new WebSocket(`ws://${host}:${target.port}${LINK_PATH}`, LINK_SUBPROTOCOL, {
+      handshakeTimeout: 5000,
+      maxPayload: LINK_MAX_MESSAGE_BYTES,
+      perMessageDeflate: false,
+    });
+    this.socket = socket;
+    const fail = () => {
+      if (generation !== this.generation || this.socket !== socket) return;
+      const wasOpen = this.state === 'open';
+      this.dropSocket();
+      if (!wasOpen) this.emit('close', false);
+      this.scheduleRetry();
+    };
+    socket.on('error', (error) => {
+      this.options.logger.debug({ err: error.message }, 'hub link error');
+      fail();
+    });
+    socket.on('close', fail);
+    socket.on('pong', () => {
+      this.missedPongs = 0;
+    });
+    socket.on('message', (data) => this.receive(data.toString()));
+    socket.on('open', async () => {
+      try {
+        const hello = (await this.request('hello', {
+          room: this.options.room,
+          instance: this.options.instance,
+          software: this.options.software,
+        })) as unknown as HelloResult;
+        if (generation !== this.generation) return;
+        this.state = 'open';
+        this.backoff.reset();
+        this.startHeartbeat(socket);
+        this.emit('open', hello);
+      } catch (error) {
+        this.options.logger.warn({ err: (error as Error).message }, 'hub refused hello');
+        fail();
+      }
+    });
+  }
+
+  private scheduleRetry(): void {
+    if (!this.target) return;
+    clearTimeout(this.retryTimer);
+    const delay = this.backoff.next();
+    this.retryTimer = setTimeout(() => this.attempt(), delay);
+  }
+
+  private startHeartbeat(socket: WebSocket): void {
+    const interval = this.options.heartbeatMs ?? 10_000;
+    this.missedPongs = 0;
+    this.heartbeat = setInterval(() => {
+      if (this.missedPongs >= 2) {
+        this.options.logger.warn('hub stopped answering pings; reconnecting');
+        this.dropSocket();
+        this.scheduleRetry();
+        return;
+      }
+      this.missedPongs += 1;
+      socket.ping();
+    }, interval);
+    this.heartbeat.unref();
+  }
+
+  private receive(text: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      this.options.logger.warn('hub sent malformed JSON');
+      return;
+    }
+    if (typeof parsed !== 'object' || parsed === null) return;
+    if (typeof (parsed as { re?: unknown }).re === 'number') {
+      const reply = parsed as LinkReply;
+      const pending = this.pending.get(reply.re);
+      if (!pending) return;
+      this.pending.delete(reply.re);
+      clearTimeout(pending.timer);
+      if (reply.ok) pending.resolve(reply);
+      else pending.reject(new LinkError(reply.code, reply.message));
+    } else if (typeof (parsed as { push?: unknown }).push === 'string') {
+      this.emit('push', parsed as LinkPush);
+    }
+  }
+
+  request<O extends LinkOp>(op: O, args: LinkArgs<O>, timeoutMs?: number): Promise<Record<string, unknown>> {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN || (this.state !== 'open' && op !== 'hello')) {
+      return Promise.reject(new LinkError('disconnected', 'not connected to a server'));
+    }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => {
+          this.pending.delete(id);
+          reject(new LinkError('timeout', `the server did not answer "${op}" in time`));
+        },
+        timeoutMs ?? this.options.requestTimeoutMs ?? 15_000,
+      );
+      this.pending.set(id, { resolve, reject, timer });
+      socket.send(JSON.stringify({ id, op, ...args }));
+    });
+  }
+}

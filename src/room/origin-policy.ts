@@ -1,0 +1,52 @@
+import { networkInterfaces } from 'node:os';
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]';
+}
+
+/** Host names that are this machine's own: loopback, the bind address, and (when bound to all) every local IP. */
+function ownHostNames(bindHost: string): Set<string> {
+  const names = new Set(LOOPBACK_NAMES);
+  if (isWildcard(bindHost)) {
+    for (const list of Object.values(networkInterfaces())) {
+      for (const info of list ?? []) names.add(info.family === 'IPv6' ? `[${info.address}]` : info.address);
+    }
+  } else {
+    names.add(bindHost.includes(':') && !bindHost.startsWith('[') ? `[${bindHost}]` : bindHost);
+  }
+  return names;
+}
+
+/**
+ * The Origin rule of room-api.md §1: no Origin (not a browser), or a page served by one of this room's own ports
+ * on one of this machine's own addresses, or an origin given with --allow-origin. A DNS name other than
+ * `localhost` is never trusted, so a rebinding page at `evil.example:8764` is refused too.
+ */
+export class OriginPolicy {
+  private readonly allowed: Set<string>;
+
+  constructor(
+    private readonly bindHost: string,
+    private readonly ownPorts: () => number[],
+    allowOrigins: string[],
+  ) {
+    this.allowed = new Set(allowOrigins.map((origin) => origin.replace(/\/+$/, '').toLowerCase()));
+  }
+
+  allows(origin: string | undefined): boolean {
+    if (origin === undefined || origin === '') return true;
+    if (this.allowed.has(origin.toLowerCase())) return true;
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      return false;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    if (!this.ownPorts().includes(port)) return false;
+    return ownHostNames(this.bindHost).has(url.hostname.toLowerCase());
+  }
+}

@@ -1,0 +1,263 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { AppState, LoginResult } from '../protocol/session-methods.js';
+import type { HelloResult, LoginResult as LinkLoginResult, LinkPush } from '../protocol/hub-link.js';
+import { HubLink, LinkError, type HubTarget } from './hub-link.js';
+import type { RoomEvents } from './room-events.js';
+import type { RoomStore } from './store.js';
+
+export const DEFAULT_HUB_PORT = 4307;
+
+export interface Credentials {
+  login: string;
+  password: string;
+}
+
+export interface Identity {
+  peerId: string;
+  peerDn: string;
+  instanceId: string;
+  /** Bearer token for the hub's body routes. */
+  session: string;
+}
+
+const SERVER_KEY = 'server';
+const CREDENTIALS_KEY = 'credentials';
+
+/** File-transfer availability (room-api.md §6). */
+export const Availability = { Forbidden: 0, Licence: 1, NotLoggedIn: 2, Available: 3 } as const;
+
+/**
+ * The room's standing with its server: which server, whether the link is up, who is logged in, and the
+ * appState and availability that follow from those (room-api.md §4). The server address and credentials are
+ * saved, so the room logs in again by itself after a restart or a dropped link.
+ *
+ * Events (in-process): `loggedIn` (Identity), `loggedOut`, `push` (LinkPush, only while logged in).
+ */
+export class Session extends EventEmitter {
+  readonly link: HubLink;
+  domain: string | null = null;
+  identity: Identity | null = null;
+  fileTransferAllowed = false;
+  /** appState contributed by a conference (4, 5 or 6), or null outside one. */
+  private conferenceState: number | null = null;
+  private lastAppState: number | null = null;
+  private lastAvailability: number | null = null;
+  private lastLinkReported: 'up' | 'down' | null = null;
+  private loginInFlight = false;
+
+  constructor(
+    private readonly store: RoomStore,
+    private readonly events: RoomEvents,
+    private readonly logger: Logger,
+    link: HubLink,
+    private readonly embeddedHttpPort: () => number,
+  ) {
+    super();
+    this.link = link;
+    link.on('connecting', () => this.publishState());
+    link.on('open', (hello: HelloResult) => void this.onLinkOpen(hello));
+    link.on('close', (wasOpen: boolean) => this.onLinkClose(wasOpen));
+    link.on('push', (push: LinkPush) => this.onPush(push));
+  }
+
+  /** Starts the link to the saved server, if there is one. */
+  resume(): void {
+    const server = this.server;
+    if (server) this.link.connect(server);
+    this.publishState();
+  }
+
+  get server(): HubTarget | null {
+    return this.store.get<HubTarget>(SERVER_KEY) ?? null;
+  }
+
+  get credentials(): Credentials | null {
+    return this.store.get<Credentials>(CREDENTIALS_KEY) ?? null;
+  }
+
+  appState(): number {
+    if (this.identity && this.conferenceState !== null) return this.conferenceState;
+    if (this.identity) return AppState.LoggedIn;
+    if (this.link.state === 'open') return AppState.LoginRequired;
+    if (this.link.state === 'connecting') return AppState.Connecting;
+    return AppState.NotConnected;
+  }
+
+  availability(): number {
+    if (!this.identity) return Availability.NotLoggedIn;
+    return this.fileTransferAllowed ? Availability.Available : Availability.Forbidden;
+  }
+
+  /** getConnected: 0 not connected, 1 connecting, 2 connected. */
+  connectedState(): 0 | 1 | 2 {
+    if (this.link.state === 'open') return 2;
+    if (this.link.state === 'connecting') return 1;
+    return 0;
+  }
+
+  setConferenceState(state: number | null): void {
+    this.conferenceState = state;
+    this.publishState();
+  }
+
+  /** Emits appStateChanged and fileTransferAvailabilityChanged for whatever changed since the last call. */
+  publishState(): void {
+    const appState = this.appState();
+    if (appState !== this.lastAppState) {
+      this.lastAppState = appState;
+      this.events.emit('appStateChanged', { appState, embeddedHttpPort: this.embeddedHttpPort() });
+    }
+    const availability = this.availability();
+    if (availability !== this.lastAvailability) {
+      const first = this.lastAvailability === null;
+      this.lastAvailability = availability;
+      if (!first) this.events.emit('fileTransferAvailabilityChanged', { availability });
+    }
+  }
+
+  connectToServer(target: HubTarget): void {
+    const previous = this.server;
+    const sameServer = previous && previous.host === target.host && previous.port === target.port;
+    if (!sameServer) {
+      // Credentials belong to the server they were accepted by; another server starts logged out.
+      this.store.delete(CREDENTIALS_KEY);
+    }
+    this.store.set(SERVER_KEY, target);
+    this.identity = null;
+    this.domain = null;
+    this.lastLinkReported = null;
+    this.link.connect(target);
+    this.publishState();
+  }
+
+  async login(credentials: Credentials): Promise<void> {
+    if (this.identity) {
+      this.events.emit('login', { result: LoginResult.AlreadyLoggedIn, ...this.peerFields() });
+      return;
+    }
+    if (this.link.state !== 'open' || this.loginInFlight) {
+      this.events.emit('login', { result: LoginResult.Unreachable });
+      return;
+    }
+    await this.performLogin(credentials, true);
+  }
+
+  async logout(): Promise<void> {
+    this.store.delete(CREDENTIALS_KEY);
+    const wasLoggedIn = this.identity !== null;
+    if (wasLoggedIn) {
+      try {
+        await this.link.request('logout', {});
+      } catch (error) {
+        this.logger.debug({ err: (error as Error).message }, 'logout request not delivered');
+      }
+    }
+    this.identity = null;
+    this.conferenceState = null;
+    this.events.emit('logout', { result: 0, cause: 0 });
+    if (wasLoggedIn) this.emit('loggedOut');
+    this.publishState();
+  }
+
+  private peerFields() {
+    return this.identity ? { peerId: this.identity.peerId, peerDn: this.identity.peerDn } : {};
+  }
+
+  private async performLogin(credentials: Credentials, explicit: boolean): Promise<void> {
+    this.loginInFlight = true;
+    try {
+      const result = (await this.link.request('login', credentials)) as unknown as LinkLoginResult;
+      this.identity = {
+        peerId: result.peerId,
+        peerDn: result.peerDn,
+        instanceId: result.instanceId,
+        session: result.session,
+      };
+      this.fileTransferAllowed = result.fileTransfer;
+      this.store.set(CREDENTIALS_KEY, credentials);
+      this.events.emit('login', { result: LoginResult.Ok, peerId: result.peerId, peerDn: result.peerDn });
+      this.publishState();
+      this.emit('loggedIn', this.identity);
+    } catch (error) {
+      const code = error instanceof LinkError ? error.code : 'internal';
+      const result =
+        code === 'not_found'
+          ? LoginResult.NotFound
+          : code === 'wrong_password'
+            ? LoginResult.WrongPassword
+            : code === 'locked'
+              ? LoginResult.Locked
+              : LoginResult.Unreachable;
+      if (!explicit && (result === LoginResult.NotFound || result === LoginResult.WrongPassword)) {
+        // The saved credentials no longer work: stop retrying them on every reconnect.
+        this.store.delete(CREDENTIALS_KEY);
+      }
+      this.logger.info({ result }, 'login refused');
+      this.events.emit('login', { result });
+      this.publishState();
+    } finally {
+      this.loginInFlight = false;
+    }
+  }
+
+  private async onLinkOpen(hello: HelloResult): Promise<void> {
+    this.domain = hello.domain;
+    const server = this.link.target;
+    if (server) {
+      this.lastLinkReported = 'up';
+      this.events.emit('serverConnected', {
+        service: false,
+        server: server.host,
+        port: server.port,
+        domain: hello.domain,
+      });
+    }
+    const credentials = this.credentials;
+    if (credentials) {
+      await this.performLogin(credentials, false);
+    } else {
+      this.publishState();
+    }
+  }
+
+  private onLinkClose(wasOpen: boolean): void {
+    const server = this.link.target ?? this.server;
+    const hadIdentity = this.identity !== null;
+    this.identity = null;
+    this.conferenceState = null;
+    // serverDisconnected when an open link drops, and once for a server that could not be reached at all.
+    if (server && (wasOpen || this.lastLinkReported !== 'down')) {
+      this.lastLinkReported = 'down';
+      this.events.emit('serverDisconnected', { service: false, server: server.host, port: server.port });
+    }
+    if (hadIdentity) this.emit('loggedOut');
+    this.publishState();
+  }
+
+  private onPush(push: LinkPush): void {
+    if (push.push === 'policy' && this.identity) {
+      this.fileTransferAllowed = push.fileTransfer === true;
+      this.publishState();
+      return;
+    }
+    if (push.push === 'loggedOut' && this.identity) {
+      // The account was removed or locked at the hub: the saved credentials are of no more use.
+      this.logger.warn({ reason: push.reason }, 'the server ended this login');
+      this.store.delete(CREDENTIALS_KEY);
+      this.identity = null;
+      this.conferenceState = null;
+      this.events.emit('logout', { result: 0, cause: 1 });
+      this.emit('loggedOut');
+      this.publishState();
+      return;
+    }
+    if (this.identity) this.emit('push', push);
+  }
+
+  /** Stops the link without forgetting the saved server (shutdown). */
+  stop(): void {
+    this.link.removeAllListeners();
+    this.link.disconnect();
+  }
+}

@@ -1,0 +1,114 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Hub, type HubOptions } from '../../src/hub/hub.js';
+import { Room, type RoomOptions } from '../../src/room/room.js';
+import { openRoomConnection, type RoomConnection } from '../../src/client/index.js';
+import { silentLogger } from '../../src/common/logger.js';
+
+/** A temporary directory removed by the returned cleanup. */
+export function tempDir(prefix = 'roomfiles-test-'): { path: string; cleanup: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * Collects what a test starts and stops it all at the end, in reverse order: `const t = new TestBed(); …;
+ * after(() => t.close())`.
+ */
+export class TestBed {
+  private readonly closers: (() => Promise<void> | void)[] = [];
+
+  defer(fn: () => Promise<void> | void): void {
+    this.closers.push(fn);
+  }
+
+  dir(prefix?: string): string {
+    const dir = tempDir(prefix);
+    this.defer(dir.cleanup);
+    return dir.path;
+  }
+
+  /** A hub on a free loopback port, with the given accounts (password = `pw-<name>`). */
+  async hub(options: Partial<HubOptions> & { accounts?: string[] } = {}): Promise<Hub> {
+    const hub = new Hub({
+      dataDir: options.dataDir ?? this.dir('hub-'),
+      port: 0,
+      logger: silentLogger,
+      ...options,
+    });
+    for (const name of options.accounts ?? []) {
+      if (!(await hub.accounts.find(name))) await hub.accounts.add(name, `pw-${name}`);
+    }
+    await hub.start();
+    this.defer(() => hub.stop().catch(() => undefined));
+    return hub;
+  }
+
+  /** A room on free loopback ports; `hub` + `as` make it connect and log in as that account. */
+  async room(options: Partial<RoomOptions> & { hub?: Hub; as?: string } = {}): Promise<Room> {
+    const { hub, as, ...rest } = options;
+    const room = new Room({
+      name: as ?? 'room',
+      dataDir: rest.dataDir ?? this.dir('room-'),
+      webPort: 0,
+      apiPort: 0,
+      httpPort: 0,
+      logger: silentLogger,
+      ...(hub ? { server: { host: '127.0.0.1', port: hub.port } } : {}),
+      ...(hub && as ? { login: { login: `${as}@${hub.domain}`, password: `pw-${as}` } } : {}),
+      ...rest,
+    });
+    await room.start();
+    let stopped = false;
+    const stop = room.stop.bind(room);
+    room.stop = async () => {
+      if (stopped) return;
+      stopped = true;
+      await stop();
+    };
+    this.defer(() => room.stop().catch(() => undefined));
+    return room;
+  }
+
+  /** An authorized API connection to a room (unsecured, or with the PIN/password given). */
+  async connect(
+    room: Room,
+    options: { credentials?: string; role?: 'admin' | 'user'; origin?: string } = {},
+  ): Promise<RoomConnection & { tokenForHttpServer: string; token: string }> {
+    const connection = await this.open(room, options.origin);
+    const reply = await connection.call('auth', {
+      ...(options.credentials !== undefined
+        ? { type: 'secured', credentials: options.credentials }
+        : { type: 'unsecured' }),
+      ...(options.role ? { role: options.role } : {}),
+    });
+    return Object.assign(connection, { tokenForHttpServer: reply.tokenForHttpServer, token: reply.token });
+  }
+
+  /** An API connection that has not authorized yet. */
+  async open(room: Room, origin?: string): Promise<RoomConnection> {
+    const connection = await openRoomConnection(`ws://127.0.0.1:${room.apiPort}/`, { origin });
+    this.defer(() => connection.close());
+    return connection;
+  }
+
+  async close(): Promise<void> {
+    while (this.closers.length > 0) {
+      const fn = this.closers.pop()!;
+      await fn();
+    }
+  }
+}
+
+/** Resolves when the room is logged in (its session emits loggedIn), or at once if it already is. */
+export function loggedIn(room: Room, timeoutMs = 10_000): Promise<void> {
+  if (room.session.identity) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${room.name} did not log in`)), timeoutMs);
+    room.session.once('loggedIn', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
