@@ -14,6 +14,12 @@ import type { HubRepository } from './repository.js';
 import { SqliteHubRepository } from './sqlite-repository.js';
 import { registerSessionOps } from './session-ops.js';
 import { HubStats } from './stats.js';
+import { DirectoryBlobStore } from './blob-store.js';
+import { Offers } from './offers.js';
+import { Conferences } from './conferences.js';
+import { registerOfferOps } from './offer-ops.js';
+import { registerConferenceOps } from './conference-ops.js';
+import { registerRelay } from './relay.js';
 
 export const DEFAULT_HUB_PORT = 4307;
 const DAY = 24 * 60 * 60_000;
@@ -44,6 +50,9 @@ export class Hub {
   readonly stats = new HubStats();
   readonly hubId = randomBytes(6).toString('hex');
   readonly app: FastifyInstance;
+  readonly blobs: DirectoryBlobStore;
+  readonly offers: Offers;
+  readonly conferences: Conferences;
   private readonly host: string;
   private externalWatch: NodeJS.Timeout | undefined;
   port = 0;
@@ -55,13 +64,19 @@ export class Hub {
     this.repo = options.repository ?? new SqliteHubRepository(join(options.dataDir, 'hub.db'));
     this.accounts = new Accounts(this.repo, options.domain ?? DEFAULT_DOMAIN, this.clock);
     this.links = new LinkServer(this.logger, (session) => this.onLinkClosed(session), options.heartbeatMs);
+    this.blobs = new DirectoryBlobStore(join(options.dataDir, 'blobs'));
+    this.offers = new Offers(this);
+    this.conferences = new Conferences(this);
     registerSessionOps(this);
+    registerOfferOps(this);
+    registerConferenceOps(this);
     this.app = createFastify(this.logger, {
       requestTimeout: 0,
       connectionTimeout: 0,
     });
     this.app.get('/health', async () => ({ ok: true, hubId: this.hubId, domain: this.domain }));
     this.app.get('/stats', async () => this.stats.snapshot(this.links.sessions.size));
+    registerRelay(this, this.app);
   }
 
   get domain(): string {
@@ -85,11 +100,13 @@ export class Hub {
     });
     this.port = await listen(this.app.server, this.options.port ?? DEFAULT_HUB_PORT, this.host);
     this.watchExternalChanges();
+    this.offers.start();
     this.logger.info({ host: this.host, port: this.port, domain: this.domain }, 'hub listening');
   }
 
   async stop(): Promise<void> {
     clearInterval(this.externalWatch);
+    this.offers.stop();
     this.links.close();
     this.app.server.closeAllConnections();
     await this.app.close();
@@ -115,6 +132,7 @@ export class Hub {
 
   /** Forgets a session's login (its bearer token stops working) without closing its link. */
   endLogin(session: LinkSession): void {
+    this.conferences.onSessionGone(session, session.instanceId);
     session.account = null;
     session.peerId = null;
     session.instanceId = null;

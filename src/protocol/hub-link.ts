@@ -47,7 +47,23 @@ export const linkRequests = {
     fileSize: T.Integer({ minimum: 0 }),
     sha256: Sha256,
   }),
-  'offer.received': T.Object({ offerIds: T.Array(Uuid, { maxItems: 10000 }) }),
+  'offer.seen': T.Object({
+    offers: T.Array(
+      T.Object({
+        offerId: Uuid,
+        state: T.Union([
+          T.Literal('waiting'),
+          T.Literal('accepted'),
+          T.Literal('rejected'),
+          T.Literal('expired'),
+          T.Literal('failed'),
+          T.Literal('done'),
+          T.Literal('cancelled'),
+        ]),
+      }),
+      { maxItems: 10000 },
+    ),
+  }),
   'offer.accept': T.Object({ offerId: Uuid }),
   'offer.reject': T.Object({ offerId: Uuid }),
   'offer.done': T.Object({ offerId: Uuid }),
@@ -101,6 +117,8 @@ export interface LoginResult {
 
 export interface OfferCreated {
   sendId: string;
+  /** When the hub recorded the send: both sides use it as the request's timestamp. */
+  createdAt: number;
   confId?: string;
   offers: { offerId: string; peerId: string; peerDn: string }[];
 }

@@ -1,18 +1,42 @@
-import { conflict } from '../../protocol/errors.js';
 import type { conferenceMethods } from '../../protocol/conference-methods.js';
 import type { HandlersOf } from './handler.js';
 
-const notYet = () => {
-  throw conflict('conferences are not available yet');
-};
-
 export const conferenceHandlers: HandlersOf<keyof typeof conferenceMethods> = {
-  createConference: notYet,
-  call: notYet,
-  accept: notYet,
-  reject: notYet,
-  hangUp: notYet,
-  getConferences: () => ({}),
-  getConferenceParticipants: () => ({ participants: [] }),
-  inviteToConference: notYet,
+  async createConference({ room, afterReply }, params) {
+    afterReply(await room.conference.create(params.title, params.confType, params.inviteList ?? []));
+    return {};
+  },
+
+  async call({ room, afterReply }, params) {
+    afterReply(await room.conference.call(params.peerId));
+    return {};
+  },
+
+  async accept({ room, afterReply }) {
+    afterReply(await room.conference.accept());
+    return {};
+  },
+
+  async reject({ room, afterReply }) {
+    afterReply(await room.conference.reject());
+    return {};
+  },
+
+  async hangUp({ room, afterReply }, params) {
+    afterReply(await room.conference.hangUp(params.forAll ?? false));
+    return {};
+  },
+
+  getConferences({ room }) {
+    return room.conference.conferences();
+  },
+
+  getConferenceParticipants({ room }) {
+    return room.conference.participants();
+  },
+
+  async inviteToConference({ room }, params) {
+    await room.conference.invite(params.peerId);
+    return {};
+  },
 };

@@ -1,0 +1,280 @@
+import { createHash, type Hash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { createReadStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export class BlobError extends Error {
+  constructor(
+    readonly kind: 'busy' | 'offset' | 'too_large' | 'mismatch',
+    message: string,
+    readonly held = 0,
+  ) {
+    super(message);
+  }
+}
+
+const READ_CHUNK = 1 << 20;
+
+/** What one uploader has written of one body so far, and the hash of exactly those bytes. */
+interface PartialState {
+  held: number;
+  hash: Hash | null;
+  hashedBytes: number;
+  writing: boolean;
+}
+
+/**
+ * Bodies at the hub, content-addressed by sha256 (architecture.md, "Moving a file"). A body being uploaded is a
+ * partial file per uploader (one sender's bytes never mix with another's); once complete and verified it is
+ * renamed to its sha256 and shared by every offer of that content. Readers follow a partial as it grows, which is
+ * how the hub relays bytes to a recipient while they are still arriving.
+ */
+export class DirectoryBlobStore {
+  private readonly partials = new Map<string, PartialState>();
+  private readonly signals = new EventEmitter();
+  private readonly partialDir: string;
+
+  constructor(private readonly dir: string) {
+    this.partialDir = join(dir, 'partial');
+    mkdirSync(this.partialDir, { recursive: true, mode: 0o700 });
+    this.signals.setMaxListeners(0);
+  }
+
+  completePath(sha256: string): string {
+    return join(this.dir, sha256);
+  }
+
+  partialPath(sha256: string, uploader: string): string {
+    return join(this.partialDir, `${sha256}.${uploader}`);
+  }
+
+  async isComplete(sha256: string): Promise<boolean> {
+    try {
+      await stat(this.completePath(sha256));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Bytes of this body the hub holds for this uploader: all of it when complete, else the partial's length. */
+  async held(sha256: string, uploader: string, size: number): Promise<number> {
+    if (await this.isComplete(sha256)) return size;
+    const state = this.partials.get(this.key(sha256, uploader));
+    if (state) return state.held;
+    try {
+      return (await stat(this.partialPath(sha256, uploader))).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  private key(sha256: string, uploader: string): string {
+    return `${sha256}.${uploader}`;
+  }
+
+  private async state(sha256: string, uploader: string): Promise<PartialState> {
+    const key = this.key(sha256, uploader);
+    let state = this.partials.get(key);
+    if (!state) {
+      const held = await this.held(sha256, uploader, Number.MAX_SAFE_INTEGER).catch(() => 0);
+      state = {
+        held: held === Number.MAX_SAFE_INTEGER ? 0 : held,
+        hash: null,
+        hashedBytes: 0,
+        writing: false,
+      };
+      this.partials.set(key, state);
+    }
+    return state;
+  }
+
+  /**
+   * Appends an upload at `offset` (which must be what the hub already holds). When the last byte of `size` arrives
+   * the body is verified against its sha256 and moved into place; a mismatch discards it.
+   */
+  async append(
+    sha256: string,
+    uploader: string,
+    offset: number,
+    size: number,
+    source: Readable,
+    onBytes: (bytes: number) => void,
+  ): Promise<{ held: number; complete: boolean }> {
+    if (await this.isComplete(sha256)) return { held: size, complete: true };
+    const state = await this.state(sha256, uploader);
+    if (state.writing) throw new BlobError('busy', 'another upload of this body is in progress', state.held);
+    if (offset !== state.held) {
+      throw new BlobError('offset', `the hub holds ${state.held} bytes, not ${offset}`, state.held);
+    }
+    state.writing = true;
+    const path = this.partialPath(sha256, uploader);
+    let handle: FileHandle | null = null;
+    try {
+      if (!state.hash || state.hashedBytes !== state.held) {
+        // Resuming after a restart: the hash of what is already held is computed once, from disk.
+        state.hash = createHash('sha256');
+        state.hashedBytes = 0;
+        if (state.held > 0) {
+          for await (const chunk of createReadStream(path, {
+            start: 0,
+            end: state.held - 1,
+            highWaterMark: READ_CHUNK,
+          })) {
+            state.hash.update(chunk as Buffer);
+            state.hashedBytes += (chunk as Buffer).length;
+          }
+        }
+      }
+      handle = await open(path, 'a', 0o600);
+      const fh = handle;
+      const hash = state.hash;
+      const signalKey = this.key(sha256, uploader);
+      const sink = new Writable({
+        highWaterMark: 4 * READ_CHUNK,
+        writev: (chunks, done) => {
+          const buffers = chunks.map((c) => c.chunk as Buffer);
+          const bytes = buffers.reduce((sum, b) => sum + b.length, 0);
+          if (state.held + bytes > size) {
+            done(new BlobError('too_large', `the body is larger than the ${size} bytes offered`, state.held));
+            return;
+          }
+          fh.writev(buffers).then(
+            () => {
+              for (const buffer of buffers) hash.update(buffer);
+              state.held += bytes;
+              state.hashedBytes += bytes;
+              onBytes(bytes);
+              this.signals.emit(`grow:${signalKey}`);
+              done();
+            },
+            (error: Error) => done(error),
+          );
+        },
+      });
+      await pipeline(source, sink);
+      if (state.held < size) return { held: state.held, complete: false };
+      await fh.sync();
+      await fh.close();
+      handle = null;
+      const digest = hash.digest('hex');
+      this.partials.delete(signalKey);
+      if (digest !== sha256) {
+        await rm(path, { force: true });
+        this.signals.emit(`failed:${sha256}`);
+        this.signals.emit(`grow:${signalKey}`);
+        throw new BlobError('mismatch', `the body's sha256 is ${digest}, not the ${sha256} offered`);
+      }
+      await rename(path, this.completePath(sha256));
+      this.signals.emit(`complete:${sha256}`);
+      this.signals.emit(`grow:${signalKey}`);
+      return { held: size, complete: true };
+    } finally {
+      state.writing = false;
+      await handle?.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * A stream of the body from `start` to `size`, following the uploader's partial as it grows. Ends with an error
+   * if the body is discarded (integrity failure) or `signal` aborts.
+   */
+  read(sha256: string, uploader: string, start: number, size: number, signal: AbortSignal): Readable {
+    const store = this;
+    const key = this.key(sha256, uploader);
+    async function* generate() {
+      let handle: FileHandle | null = null;
+      let failed = false;
+      const onFailed = () => {
+        failed = true;
+      };
+      store.signals.on(`failed:${sha256}`, onFailed);
+      try {
+        let pos = start;
+        while (pos < size) {
+          if (signal.aborted) throw new Error('aborted');
+          if (failed) throw new BlobError('mismatch', 'the body failed its integrity check at the hub');
+          const complete = await store.isComplete(sha256);
+          const available = complete
+            ? size
+            : (store.partials.get(key)?.held ?? (await store.held(sha256, uploader, size)));
+          if (!handle && (complete || available > 0)) {
+            handle = await open(
+              complete ? store.completePath(sha256) : store.partialPath(sha256, uploader),
+              'r',
+            );
+          }
+          if (handle && pos < available) {
+            const length = Math.min(READ_CHUNK, available - pos);
+            const buffer = Buffer.allocUnsafe(length);
+            const { bytesRead } = await handle.read(buffer, 0, length, pos);
+            if (bytesRead === 0) {
+              // The partial we opened was replaced (discarded and restarted): reopen from the path.
+              await handle.close();
+              handle = null;
+              await store.waitForGrowth(key, sha256, signal);
+              continue;
+            }
+            pos += bytesRead;
+            yield bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
+            continue;
+          }
+          await store.waitForGrowth(key, sha256, signal);
+        }
+      } finally {
+        store.signals.off(`failed:${sha256}`, onFailed);
+        await handle?.close().catch(() => undefined);
+      }
+    }
+    return Readable.from(generate(), { objectMode: false, highWaterMark: 4 * READ_CHUNK });
+  }
+
+  private waitForGrowth(key: string, sha256: string, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const events = [`grow:${key}`, `complete:${sha256}`, `failed:${sha256}`];
+      const done = () => {
+        for (const event of events) this.signals.off(event, done);
+        signal.removeEventListener('abort', done);
+        clearTimeout(timer);
+        resolve();
+      };
+      for (const event of events) this.signals.once(event, done);
+      signal.addEventListener('abort', done, { once: true });
+      // A safety net: re-check the disk now and then even without a signal (another process may write).
+      const timer = setTimeout(done, 5000);
+    });
+  }
+
+  /** Removes a body: its complete file and every uploader's partial. */
+  async remove(sha256: string): Promise<void> {
+    await rm(this.completePath(sha256), { force: true });
+    for (const name of readdirSync(this.partialDir)) {
+      if (name.startsWith(`${sha256}.`)) {
+        const state = this.partials.get(name);
+        if (state?.writing) continue;
+        this.partials.delete(name);
+        rmSync(join(this.partialDir, name), { force: true });
+      }
+    }
+  }
+
+  /** sha256 values of every body present, complete or partial. */
+  list(): string[] {
+    const names = new Set<string>();
+    for (const name of readdirSync(this.dir)) if (/^[0-9a-f]{64}$/.test(name)) names.add(name);
+    for (const name of readdirSync(this.partialDir)) names.add(name.slice(0, 64));
+    return [...names];
+  }
+}
+
+export async function drain(source: Readable): Promise<void> {
+  source.resume();
+  await new Promise<void>((resolve) => {
+    source.once('end', resolve);
+    source.once('error', () => resolve());
+    source.once('close', () => resolve());
+  });
+}

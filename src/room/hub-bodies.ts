@@ -1,0 +1,132 @@
+import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { BLOB_PATH, UPLOAD_OFFSET_HEADER } from '../protocol/hub-link.js';
+import type { HubTarget } from './hub-link.js';
+
+export class BodyTransferError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly offset?: number,
+  ) {
+    super(message);
+  }
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+function url(target: HubTarget, path: string): string {
+  const host = target.host.includes(':') && !target.host.startsWith('[') ? `[${target.host}]` : target.host;
+  return `http://${host}:${target.port}${path}`;
+}
+
+async function errorOf(response: IncomingMessage): Promise<BodyTransferError> {
+  let text = '';
+  for await (const chunk of response) text += chunk;
+  let message = text;
+  try {
+    message = (JSON.parse(text) as { error?: string }).error ?? text;
+  } catch {
+    // not JSON: keep the text
+  }
+  const offset = Number(response.headers[UPLOAD_OFFSET_HEADER]);
+  return new BodyTransferError(
+    response.statusCode ?? 0,
+    message,
+    Number.isFinite(offset) ? offset : undefined,
+  );
+}
+
+/**
+ * The room's client of the hub's body routes (docs/hub-protocol.md, "Bodies"): the offset held, a resumable
+ * append, and a ranged download. Streams only: nothing here holds a body in memory.
+ */
+export class HubBodies {
+  constructor(
+    private readonly target: () => HubTarget | null,
+    private readonly session: () => string | null,
+  ) {}
+
+  private options(method: string, signal: AbortSignal, headers: Record<string, string> = {}) {
+    const token = this.session();
+    if (!token) throw new BodyTransferError(0, 'not logged in');
+    return { method, agent, signal, headers: { authorization: `Bearer ${token}`, ...headers } };
+  }
+
+  private base(): HubTarget {
+    const target = this.target();
+    if (!target) throw new BodyTransferError(0, 'no server');
+    return target;
+  }
+
+  /** How many bytes of this send's body the hub holds, and whether it holds it whole. */
+  held(sha256: string, sendId: string, signal: AbortSignal): Promise<{ held: number; complete: boolean }> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        url(this.base(), `${BLOB_PATH}/${sha256}?send=${encodeURIComponent(sendId)}`),
+        this.options('HEAD', signal),
+        (response) => {
+          response.resume();
+          if (response.statusCode !== 204) {
+            reject(
+              new BodyTransferError(response.statusCode ?? 0, `HEAD failed with ${response.statusCode}`),
+            );
+            return;
+          }
+          resolve({
+            held: Number(response.headers[UPLOAD_OFFSET_HEADER] ?? 0),
+            complete: response.headers['blob-complete'] === '1',
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  /** Appends `body` at `offset`; resolves to the offset the hub holds afterwards. */
+  append(
+    sha256: string,
+    sendId: string,
+    offset: number,
+    body: Readable,
+    signal: AbortSignal,
+  ): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        url(this.base(), `${BLOB_PATH}/${sha256}?send=${encodeURIComponent(sendId)}`),
+        this.options('PATCH', signal, {
+          'content-type': 'application/offset+octet-stream',
+          [UPLOAD_OFFSET_HEADER]: String(offset),
+        }),
+        (response) => {
+          if (response.statusCode === 204) {
+            response.resume();
+            resolve(Number(response.headers[UPLOAD_OFFSET_HEADER] ?? offset));
+          } else {
+            errorOf(response).then(reject, reject);
+          }
+        },
+      );
+      req.on('error', reject);
+      body.on('error', (error) => req.destroy(error));
+      body.pipe(req);
+    });
+  }
+
+  /** The body of an accepted offer from `offset` on; the stream follows the upload while it is under way. */
+  download(sha256: string, offerId: string, offset: number, signal: AbortSignal): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        url(this.base(), `${BLOB_PATH}/${sha256}?offer=${encodeURIComponent(offerId)}`),
+        this.options('GET', signal, offset > 0 ? { range: `bytes=${offset}-` } : {}),
+        (response) => {
+          if (response.statusCode === 200 || response.statusCode === 206) resolve(response);
+          else errorOf(response).then(reject, reject);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  }
+}
