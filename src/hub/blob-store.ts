@@ -183,53 +183,53 @@ export class DirectoryBlobStore {
    * if the body is discarded (integrity failure) or `signal` aborts.
    */
   read(sha256: string, uploader: string, start: number, size: number, signal: AbortSignal): Readable {
-    const store = this;
+    return Readable.from(this.follow(sha256, uploader, start, size, signal), {
+      objectMode: false,
+      highWaterMark: 4 * READ_CHUNK,
+    });
+  }
+
+  private async *follow(sha256: string, uploader: string, start: number, size: number, signal: AbortSignal) {
     const key = this.key(sha256, uploader);
-    async function* generate() {
-      let handle: FileHandle | null = null;
-      let failed = false;
-      const onFailed = () => {
-        failed = true;
-      };
-      store.signals.on(`failed:${sha256}`, onFailed);
-      try {
-        let pos = start;
-        while (pos < size) {
-          if (signal.aborted) throw new Error('aborted');
-          if (failed) throw new BlobError('mismatch', 'the body failed its integrity check at the hub');
-          const complete = await store.isComplete(sha256);
-          const available = complete
-            ? size
-            : (store.partials.get(key)?.held ?? (await store.held(sha256, uploader, size)));
-          if (!handle && (complete || available > 0)) {
-            handle = await open(
-              complete ? store.completePath(sha256) : store.partialPath(sha256, uploader),
-              'r',
-            );
-          }
-          if (handle && pos < available) {
-            const length = Math.min(READ_CHUNK, available - pos);
-            const buffer = Buffer.allocUnsafe(length);
-            const { bytesRead } = await handle.read(buffer, 0, length, pos);
-            if (bytesRead === 0) {
-              // The partial we opened was replaced (discarded and restarted): reopen from the path.
-              await handle.close();
-              handle = null;
-              await store.waitForGrowth(key, sha256, signal);
-              continue;
-            }
-            pos += bytesRead;
-            yield bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
+    let handle: FileHandle | null = null;
+    let failed = false;
+    const onFailed = () => {
+      failed = true;
+    };
+    this.signals.on(`failed:${sha256}`, onFailed);
+    try {
+      let pos = start;
+      while (pos < size) {
+        if (signal.aborted) throw new Error('aborted');
+        if (failed) throw new BlobError('mismatch', 'the body failed its integrity check at the hub');
+        const complete = await this.isComplete(sha256);
+        const available = complete
+          ? size
+          : (this.partials.get(key)?.held ?? (await this.held(sha256, uploader, size)));
+        if (!handle && (complete || available > 0)) {
+          handle = await open(complete ? this.completePath(sha256) : this.partialPath(sha256, uploader), 'r');
+        }
+        if (handle && pos < available) {
+          const length = Math.min(READ_CHUNK, available - pos);
+          const buffer = Buffer.allocUnsafe(length);
+          const { bytesRead } = await handle.read(buffer, 0, length, pos);
+          if (bytesRead === 0) {
+            // The partial we opened was replaced (discarded and restarted): reopen from the path.
+            await handle.close();
+            handle = null;
+            await this.waitForGrowth(key, sha256, signal);
             continue;
           }
-          await store.waitForGrowth(key, sha256, signal);
+          pos += bytesRead;
+          yield bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
+          continue;
         }
-      } finally {
-        store.signals.off(`failed:${sha256}`, onFailed);
-        await handle?.close().catch(() => undefined);
+        await this.waitForGrowth(key, sha256, signal);
       }
+    } finally {
+      this.signals.off(`failed:${sha256}`, onFailed);
+      await handle?.close().catch(() => undefined);
     }
-    return Readable.from(generate(), { objectMode: false, highWaterMark: 4 * READ_CHUNK });
   }
 
   private waitForGrowth(key: string, sha256: string, signal: AbortSignal): Promise<void> {

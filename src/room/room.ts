@@ -46,6 +46,8 @@ export interface RoomOptions {
   login?: Credentials;
   quotaBytes?: number;
   maxPostBytes?: number;
+  /** Most bytes per second the room moves to or from the hub, in each transfer (unlimited when absent). */
+  maxRateBytes?: number;
   clock?: Clock;
   logger?: Logger;
   pingIntervalMs?: number;

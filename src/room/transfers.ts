@@ -15,6 +15,7 @@ import type {
 } from '../protocol/hub-link.js';
 import { AppState } from '../protocol/session-methods.js';
 import { Backoff } from '../common/backoff.js';
+import { Throttle } from '../common/throttle.js';
 import { LinkError } from './hub-link.js';
 import { BodyTransferError, HubBodies } from './hub-bodies.js';
 import { ProgressReporter, type ProgressSample } from './progress.js';
@@ -628,7 +629,14 @@ export class TransferEngine {
       sent += chunk.length;
       reporter.update(sent);
     });
-    source.pipe(tap);
+    const rate = this.room.options.maxRateBytes;
+    if (rate) {
+      const throttle = new Throttle(rate);
+      source.pipe(throttle).pipe(tap);
+      throttle.on('error', (error) => tap.destroy(error));
+    } else {
+      source.pipe(tap);
+    }
     source.on('error', (error) => tap.destroy(error));
     try {
       const after = await this.bodies.append(request.sha256, request.hubId, held, tap, signal);

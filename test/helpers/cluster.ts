@@ -1,0 +1,176 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { CliProcess, freePort, runCli } from './child.js';
+import { tempDir } from './harness.js';
+import { openRoomConnection, type RoomConnection } from '../../src/client/index.js';
+
+/** A file of random bytes written in chunks (never whole in memory); resolves to its sha256. */
+export async function randomFile(path: string, size: number): Promise<string> {
+  const hash = createHash('sha256');
+  const out = createWriteStream(path);
+  let left = size;
+  for (; left > 0;) {
+    const chunk = randomBytes(Math.min(left, 1 << 20));
+    hash.update(chunk);
+    left -= chunk.length;
+    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  }
+  await new Promise<void>((resolve, reject) =>
+    out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+  );
+  return hash.digest('hex');
+}
+
+export async function sha256OfStream(stream: NodeJS.ReadableStream): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of stream) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export interface RoomProcess {
+  name: string;
+  proc: CliProcess;
+  apiPort: number;
+  httpPort: number;
+  dataDir: string;
+}
+
+/**
+ * A hub and rooms as separate `roomfiles` processes, so that any of them can be killed with SIGKILL and
+ * started again on the same data, as an operator's machine would.
+ */
+export class Cluster {
+  readonly root = tempDir('roomfiles-cluster-');
+  hubPort = 0;
+  hub: CliProcess | null = null;
+  readonly rooms = new Map<string, RoomProcess>();
+  private readonly connections: RoomConnection[] = [];
+
+  get hubData(): string {
+    return join(this.root.path, 'hub');
+  }
+
+  async createAccounts(names: string[]): Promise<void> {
+    for (const name of names) {
+      const result = await runCli([
+        'hub',
+        'user',
+        'add',
+        name,
+        '--password',
+        `pw-${name}`,
+        '--data',
+        this.hubData,
+      ]);
+      if (result.code !== 0) throw new Error(`user add ${name} failed: ${result.stderr}`);
+    }
+  }
+
+  async startHub(): Promise<void> {
+    if (!this.hubPort) this.hubPort = await freePort();
+    this.hub = new CliProcess(['hub', '--listen', `127.0.0.1:${this.hubPort}`, '--data', this.hubData]);
+    await this.hub.waitForLine(/roomfiles hub listening/);
+  }
+
+  async startRoom(name: string, extra: string[] = []): Promise<RoomProcess> {
+    const dataDir = join(this.root.path, name);
+    const proc = new CliProcess([
+      'room',
+      '--name',
+      name,
+      '--data',
+      dataDir,
+      '--web-port',
+      '0',
+      '--api-port',
+      '0',
+      '--http-port',
+      '0',
+      '--server',
+      `127.0.0.1:${this.hubPort}`,
+      '--login',
+      `${name}@files.local`,
+      '--password',
+      `pw-${name}`,
+      ...extra,
+    ]);
+    const match = await proc.waitForLine(/listening: web \S+ api (\d+) http (\d+)/);
+    const room = { name, proc, apiPort: Number(match[1]), httpPort: Number(match[2]), dataDir };
+    this.rooms.set(name, room);
+    return room;
+  }
+
+  /** An authorized API connection to a room process, once that room is logged in to the hub. */
+  async connect(name: string): Promise<RoomConnection & { tokenForHttpServer: string }> {
+    const room = this.rooms.get(name)!;
+    const connection = await openRoomConnection(`ws://127.0.0.1:${room.apiPort}/`);
+    this.connections.push(connection);
+    const auth = await connection.call('auth', { type: 'unsecured' });
+    const loggedIn = connection.waitFor('appStateChanged', (e) => e.appState === 3, 30_000);
+    loggedIn.catch(() => undefined);
+    const state = await connection.call('getAppState');
+    if (state.appState !== 3) await loggedIn;
+    return Object.assign(connection, { tokenForHttpServer: auth.tokenForHttpServer });
+  }
+
+  async hubStats(): Promise<{
+    bytesReceived: number;
+    bytesSent: number;
+    receivedByBlob: Record<string, number>;
+  }> {
+    const response = await fetch(`http://127.0.0.1:${this.hubPort}/stats`);
+    return (await response.json()) as never;
+  }
+
+  async close(): Promise<void> {
+    for (const connection of this.connections) connection.close();
+    for (const room of this.rooms.values()) await room.proc.kill();
+    await this.hub?.kill();
+    this.root.cleanup();
+  }
+}
+
+/** Streams a file to a room's built-in HTTP server (raw body upload); resolves to the new fileId. */
+export function uploadFile(httpPort: number, token: string, path: string, name: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: httpPort,
+        method: 'POST',
+        path: `/files/?token=${encodeURIComponent(token)}&name=${encodeURIComponent(name)}`,
+        headers: { 'content-type': 'application/octet-stream' },
+      },
+      async (response) => {
+        let text = '';
+        for await (const chunk of response) text += chunk;
+        if (response.statusCode !== 200) reject(new Error(`upload failed ${response.statusCode}: ${text}`));
+        else resolve((JSON.parse(text) as { fileId: number }).fileId);
+      },
+    );
+    req.on('error', reject);
+    pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), req).catch(reject);
+  });
+}
+
+/** The sha256 of a file downloaded from a room's built-in HTTP server, streamed. */
+export function downloadSha256(httpPort: number, token: string, fileId: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port: httpPort, path: `/files/${fileId}?token=${encodeURIComponent(token)}` },
+      (response) => {
+        if (response.statusCode !== 200) {
+          response.resume();
+          reject(new Error(`download failed ${response.statusCode}`));
+          return;
+        }
+        sha256OfStream(response).then(resolve, reject);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
