@@ -12,6 +12,8 @@ export class ApiConnection {
   tokenExpiresAt = 0;
   apiVersion = '1';
   missedPongs = 0;
+  /** The socket has closed: requests still queued run, but nothing authorizes this connection any more. */
+  closed = false;
 
   constructor(
     readonly socket: WebSocket,

@@ -69,11 +69,15 @@ export class ApiServer {
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Node removes its own error listener from an upgraded socket: without one, a client that resets the
+    // connection while we answer (ECONNRESET, EPIPE) would be an uncaught exception that stops the room.
+    socket.on('error', (error) => this.options.logger.debug({ err: error }, 'API upgrade socket error'));
     const path = (req.url ?? '/').split('?')[0];
     const refuse = (status: number, reason: string) => {
+      const body = JSON.stringify({ error: reason, errorCode: status });
       socket.end(
-        `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\n\r\n` +
-          JSON.stringify({ error: reason, errorCode: status }),
+        `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
     };
     if (path !== '/') return refuse(404, 'Not Found');
@@ -99,21 +103,29 @@ export class ApiServer {
       // A binary frame is read as UTF-8 text too: lenient to clients that send JSON that way.
       const text = data.toString();
       queue = queue.then(async () => {
+        // Requests still queued when the connection closes are still dispatched (a client may send and leave;
+        // the replies have nowhere to go), but `auth` checks `connection.closed` and authorizes nobody.
         if (!this.dispatcher) return;
-        const { reply, after } = await this.dispatcher.dispatch(connection, text);
-        connection.send(reply);
-        for (const fn of after) {
-          try {
-            fn();
-          } catch (error) {
-            this.options.logger.error({ err: error }, 'after-reply step failed');
+        try {
+          const { reply, after } = await this.dispatcher.dispatch(connection, text);
+          connection.send(reply);
+          for (const fn of after) {
+            try {
+              fn();
+            } catch (error) {
+              this.options.logger.error({ err: error }, 'after-reply step failed');
+            }
           }
+        } catch (error) {
+          // Never leave the queue rejected: every later message of this connection would go unanswered.
+          this.options.logger.error({ err: error }, 'API message failed');
         }
       });
     });
     ws.on('error', (error) => this.options.logger.debug({ err: error }, 'API connection error'));
     ws.on('close', () => {
       this.connections.delete(connection);
+      connection.closed = true;
       connection.deauthorize();
     });
   }

@@ -11,6 +11,11 @@ export type Protection =
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 const FAILURES_BEFORE_BLOCK = 5;
+/**
+ * Most live tokens of each kind kept at once: HTTP tokens of a PIN room never expire, so a client asking for them
+ * in a loop would otherwise grow the room's memory without end. Past this, the oldest one is forgotten.
+ */
+export const MAX_LIVE_TOKENS = 100_000;
 
 interface TokenRecord {
   role: Role;
@@ -44,6 +49,7 @@ export class AuthManager {
   private readonly httpTokens = new Map<string, number>();
   private readonly failures = new Map<string, number[]>();
   private readonly blockedUntil = new Map<string, number>();
+  private lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly protection: Protection,
@@ -100,7 +106,7 @@ export class AuthManager {
    */
   reissue(role: Role, expiresAt: number): Grant {
     const token = randomToken();
-    this.apiTokens.set(keyOf(token), { role, expiresAt });
+    remember(this.apiTokens, keyOf(token), { role, expiresAt });
     return { role, token, tokenExpiresAt: expiresAt, tokenForHttpServer: this.issueHttpToken() };
   }
 
@@ -135,7 +141,7 @@ export class AuthManager {
 
   private issueApiToken(role: Role, now: number): string {
     const token = randomToken();
-    this.apiTokens.set(keyOf(token), { role, expiresAt: now + this.apiTokenLifetime() });
+    remember(this.apiTokens, keyOf(token), { role, expiresAt: now + this.apiTokenLifetime() });
     return token;
   }
 
@@ -143,7 +149,7 @@ export class AuthManager {
   issueHttpToken(): string {
     const token = randomToken();
     const expiresAt = this.protectedByPin ? Number.POSITIVE_INFINITY : this.clock.now() + 5 * MINUTE;
-    this.httpTokens.set(keyOf(token), expiresAt);
+    remember(this.httpTokens, keyOf(token), expiresAt);
     this.sweep();
     return token;
   }
@@ -164,11 +170,33 @@ export class AuthManager {
     this.httpTokens.clear();
   }
 
-  /** Forgets expired tokens so that a long-running room does not accumulate them. */
+  /**
+   * Forgets expired tokens and stale failure records so that a long-running room does not accumulate them. At
+   * most once a minute: a walk over every token on every issue would make issuing cost grow with their number.
+   */
   private sweep(): void {
     const now = this.clock.now();
+    if (now - this.lastSweep < MINUTE) return;
+    this.lastSweep = now;
     for (const [key, expiresAt] of this.httpTokens) if (expiresAt <= now) this.httpTokens.delete(key);
     for (const [key, record] of this.apiTokens) if (record.expiresAt <= now) this.apiTokens.delete(key);
     for (const [address, until] of this.blockedUntil) if (until <= now) this.blockedUntil.delete(address);
+    for (const [address, times] of this.failures) {
+      if (times.every((at) => at <= now - MINUTE)) this.failures.delete(address);
+    }
+  }
+
+  /** How many tokens the room holds (HTTP, re-auth): for tests of the bounds. */
+  get liveTokenCounts(): { http: number; api: number } {
+    return { http: this.httpTokens.size, api: this.apiTokens.size };
+  }
+}
+
+/** Adds to a token map (insertion order = age) and forgets the oldest entry beyond MAX_LIVE_TOKENS. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.set(key, value);
+  if (map.size > MAX_LIVE_TOKENS) {
+    const oldest = map.keys().next();
+    if (!oldest.done) map.delete(oldest.value);
   }
 }

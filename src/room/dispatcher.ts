@@ -51,12 +51,8 @@ export class Dispatcher {
     const requestId = echoRequestId(request.requestId);
     const name = request.method;
     if (typeof name !== 'string' || name === '') {
-      return failureReply(
-        '',
-        requestId,
-        'missing "method": a non-empty string is required',
-        ErrorCode.BadRequest,
-      );
+      // room-api.md §2 gives this reply exactly: empty method and empty requestId.
+      return failureReply('', '', 'missing "method": a non-empty string is required', ErrorCode.BadRequest);
     }
     try {
       if (!isMethodName(name)) throw new ApiError(ErrorCode.NotFound, `unknown method "${name}"`);

@@ -20,6 +20,21 @@ function ownHostNames(bindHost: string): Set<string> {
 }
 
 /**
+ * The form a browser sends an origin in (`scheme://host[:port]`, lower case, default port left out), so that an
+ * `--allow-origin` given as `https://App.example:443/` matches the `https://app.example` a browser sends.
+ */
+function normalizeOrigin(origin: string): string {
+  const trimmed = origin.trim().replace(/\/+$/, '');
+  try {
+    const url = new URL(trimmed);
+    if (url.origin !== 'null') return url.origin;
+  } catch {
+    // Not a URL: compared as given.
+  }
+  return trimmed.toLowerCase();
+}
+
+/**
  * The Origin rule of room-api.md §1: no Origin (not a browser), or a page served by one of this room's own ports
  * on one of this machine's own addresses, or an origin given with --allow-origin. A DNS name other than
  * `localhost` is never trusted, so a rebinding page at `evil.example:8764` is refused too.
@@ -32,12 +47,12 @@ export class OriginPolicy {
     private readonly ownPorts: () => number[],
     allowOrigins: string[],
   ) {
-    this.allowed = new Set(allowOrigins.map((origin) => origin.replace(/\/+$/, '').toLowerCase()));
+    this.allowed = new Set(allowOrigins.map(normalizeOrigin));
   }
 
   allows(origin: string | undefined): boolean {
     if (origin === undefined || origin === '') return true;
-    if (this.allowed.has(origin.toLowerCase())) return true;
+    if (this.allowed.has(normalizeOrigin(origin))) return true;
     let url: URL;
     try {
       url = new URL(origin);

@@ -22,7 +22,10 @@ export const sessionHandlers: HandlersOf<keyof typeof sessionMethods> = {
         );
       }
       const grant = room.auth.reissue(role, connection.tokenExpiresAt);
+      const changed = connection.role !== grant.role;
       connection.role = grant.role;
+      // With --single-client, taking the user role unseats the connection that held it.
+      if (changed && !connection.closed) room.onAuthorized(connection);
       return {
         previleges: Privileges[grant.role],
         token: grant.token,
@@ -31,10 +34,13 @@ export const sessionHandlers: HandlersOf<keyof typeof sessionMethods> = {
       };
     }
     const grant = room.auth.authenticate(params, connection.address);
-    connection.authorized = true;
-    connection.role = grant.role;
-    connection.tokenExpiresAt = grant.tokenExpiresAt;
-    room.onAuthorized(connection);
+    // An auth still queued when its client left authorizes nobody (and, with --single-client, unseats nobody).
+    if (!connection.closed) {
+      connection.authorized = true;
+      connection.role = grant.role;
+      connection.tokenExpiresAt = grant.tokenExpiresAt;
+      room.onAuthorized(connection);
+    }
     return {
       previleges: Privileges[grant.role],
       token: grant.token,
