@@ -1,10 +1,17 @@
 import WebSocket from 'ws';
-import { RoomConnection, type WebSocketLike } from './room-client.js';
+import { RoomConnection, type WebSocketLike } from './connection.js';
 
-export * from './room-client.js';
-export * from './errors.js';
+/** The Node entry point of the SDK (`roomfiles/client`). */
+export { NodeRoomClient as RoomClient, type NodeRoomClientOptions as RoomClientOptions } from './node.js';
+export { RoomClient as BaseRoomClient, type CallOptions, type ConnectionState, type Reply } from './client.js';
+export { RoomConnection, type EventMessage, type WebSocketLike, type WebSocketFactory } from './connection.js';
+export { RoomApiError, RoomConnectionError } from './errors.js';
+export { TransferFailedError, untilDelivered, type TransferWatchOptions } from './transfer-helpers.js';
+export type { TransferProgress } from './node-files.js';
+export type { MethodName, MethodParams, MethodReply } from '../protocol/methods.js';
+export type { EventName, EventFields } from '../protocol/events.js';
 
-/** Opens a Room API connection from Node (the `ws` package provides the socket). */
+/** A bare Room API connection (no auth, no reconnect): for tests and for speaking raw JSON. */
 export async function openRoomConnection(url: string, options: { origin?: string; timeoutMs?: number } = {}) {
   const connection = new RoomConnection({
     url,

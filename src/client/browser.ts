@@ -1,0 +1,57 @@
+import { RoomClient, type RoomClientOptions } from './client.js';
+import type { WebSocketLike } from './connection.js';
+import { RoomApiError } from './errors.js';
+import { untilDelivered, type TransferWatchOptions } from './transfer-helpers.js';
+
+/** The browser entry point of the SDK: the page's own WebSocket and fetch; files are Blobs. */
+export class BrowserRoomClient extends RoomClient {
+  constructor(options: RoomClientOptions) {
+    super({
+      ...options,
+      createSocket: options.createSocket ?? ((url) => new WebSocket(url) as unknown as WebSocketLike),
+    });
+  }
+
+  /** Uploads a Blob or File (multipart, as TrueConf clients do) with upload progress; resolves to its fileId. */
+  async upload(file: Blob, options: { name?: string; onProgress?: (sent: number, total: number) => void } = {}) {
+    const token = await this.httpToken();
+    const name = options.name ?? (file as File).name ?? 'file';
+    const form = new FormData();
+    form.append('file', file, name);
+    return new Promise<number>((resolve, reject) => {
+      // XMLHttpRequest, not fetch: only it reports upload progress.
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', `${this.httpBase}/files/?token=${encodeURIComponent(token)}`);
+      xhr.upload.onprogress = (event) => options.onProgress?.(event.loaded, event.total);
+      xhr.onerror = () => reject(new RoomApiError('upload', 'the upload was interrupted', 0));
+      xhr.onload = () => {
+        let body: { fileId?: number; error?: string } = {};
+        try {
+          body = JSON.parse(xhr.responseText);
+        } catch {
+          // not JSON
+        }
+        if (xhr.status === 200 && body.fileId) resolve(body.fileId);
+        else reject(new RoomApiError('upload', body.error ?? `HTTP ${xhr.status}`, xhr.status));
+      };
+      xhr.send(form);
+    });
+  }
+
+  /** Uploads a Blob and sends it to a user; resolves at status 3, rejects with TransferFailedError at status 0. */
+  async sendBlobTo(peerId: string, file: Blob, options: TransferWatchOptions & { name?: string } = {}) {
+    const fileId = await this.upload(file, { name: options.name });
+    const fileRequestId = await untilDelivered(
+      this,
+      async () => (await this.sendFile({ fileId, peerId })).sentFileRequestId,
+      options,
+    );
+    return { fileRequestId, fileId };
+  }
+}
+
+export { BrowserRoomClient as RoomClient };
+export { RoomApiError, RoomConnectionError } from './errors.js';
+export { TransferFailedError, untilDelivered } from './transfer-helpers.js';
+export type { EventMessage } from './connection.js';
+export type { CallOptions, ConnectionState, Reply, RoomClientOptions } from './client.js';
