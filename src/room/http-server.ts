@@ -5,6 +5,7 @@ import send from '@fastify/send';
 import { create as contentDisposition } from 'content-disposition';
 import type { Logger } from 'pino';
 import type { Readable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import { ApiError } from '../protocol/errors.js';
 import { sanitizeFileName } from '../protocol/file-name.js';
 import { UploadLimitError, type FileStore } from './file-store.js';
@@ -18,6 +19,9 @@ import { redactUrl } from '../common/logger.js';
 /** Multipart framing around a body: a request whose Content-Length exceeds the limit by more is refused early. */
 const MULTIPART_SLACK = 64 * 1024;
 
+/** A connection with no traffic in either direction for this long is cut (a stalled upload or download). */
+export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
+
 export interface HttpServerDeps {
   host: string;
   auth: AuthManager;
@@ -27,6 +31,8 @@ export interface HttpServerDeps {
   logger: Logger;
   maxPostBytes: () => number;
   quotaBytes: () => number;
+  /** Idle time after which a connection is cut (default DEFAULT_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs?: number;
 }
 
 function sendError(reply: FastifyReply, status: number, error: string): FastifyReply {
@@ -41,6 +47,21 @@ function tokenOf(request: FastifyRequest): string | undefined {
   return undefined;
 }
 
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** Whether an If-Match / If-None-Match list names `etag` (`*` matches any); weak tags count only if `weak`. */
+function etagListMatches(header: string, etag: string, weak: boolean): boolean {
+  return header.split(',').some((raw) => {
+    const tag = raw.trim();
+    if (tag === '*') return true;
+    if (tag.startsWith('W/')) return weak && tag.slice(2) === etag;
+    return tag === etag;
+  });
+}
+
 function parseFileId(raw: string): number | null {
   return /^[0-9]{1,10}$/.test(raw) && Number(raw) < 2 ** 31 ? Number(raw) : null;
 }
@@ -51,14 +72,19 @@ function parseFileId(raw: string): number | null {
  */
 export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
   const app = createFastify(deps.logger, {
-    // Large bodies stream for as long as they need; only a stalled connection is cut.
+    // Large bodies stream for as long as they need; only a stalled connection is cut: a socket with no
+    // traffic either way for this long is closed, which ends an upload that stopped (its partial body is
+    // removed and its bytes no longer count against the quota).
     requestTimeout: 0,
-    connectionTimeout: 0,
+    connectionTimeout: deps.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     keepAliveTimeout: 5000,
     bodyLimit: 64 * 1024,
   });
 
   app.register(multipart, {
+    // Keep the name as sent: sanitizeFileName removes separators (room-api.md §6, `../../etc/passwd` →
+    // `etcpasswd`); busboy's default would cut it to its last path segment instead.
+    preservePath: true,
     limits: { files: 1, fields: 16, fieldSize: 64 * 1024, fileSize: Number.MAX_SAFE_INTEGER },
   });
   // The raw-body upload [ext]: the body is handed over unread and streamed to disk by the route.
@@ -78,6 +104,8 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
     }
     deps.logger.debug({ method: request.method, url: redactUrl(request.url) }, 'http request');
     if (!deps.auth.checkHttpToken(tokenOf(request))) {
+      // An upload with a bad token may be gigabytes still on their way: close rather than read them all.
+      if (hasBody(request)) reply.header('connection', 'close');
       return sendError(reply, 401, 'missing, unknown or expired token: get one with getTokenForHttpServer');
     }
   });
@@ -112,7 +140,14 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
     let source: Readable;
     let name: string;
     if (isMultipart) {
-      const part = await request.file();
+      let part: Awaited<ReturnType<FastifyRequest['file']>>;
+      try {
+        part = await request.file();
+      } catch (error) {
+        // A body the parser cannot read (no boundary, cut framing) is the client's error, not a failure here.
+        if ((error as { statusCode?: number }).statusCode) throw error;
+        return refuseEarly(400, `the multipart body could not be read: ${(error as Error).message}`);
+      }
       if (!part)
         return sendError(reply, 400, 'the multipart body has no file part (expected a part named "file")');
       source = part.file;
@@ -130,11 +165,21 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
     }
 
     let record: FileRecord;
+    let sourceError: unknown;
+    source.on('error', (error) => (sourceError ??= error));
     try {
       record = await deps.files.receive(source, sanitizeFileName(name), { maxBytes, quotaBytes });
     } catch (error) {
       if (error instanceof UploadLimitError) {
         return refuseEarly(error.kind === 'size' ? 413 : 507, error.message);
+      }
+      if (error === sourceError) {
+        // The body broke off or its multipart framing is wrong: nothing was kept (FileStore.receive).
+        return refuseEarly(400, `the upload could not be read: ${(error as Error).message}`);
+      }
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EDQUOT') {
+        return refuseEarly(507, 'the disk of the room is full');
       }
       throw error;
     }
@@ -155,22 +200,47 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
     const file = fileId === null ? undefined : deps.library.find(fileId);
     if (!file || fileId === null)
       return sendError(reply, 404, `file ${request.params.fileId} does not exist`);
-    reply.header('content-disposition', contentDisposition(file.fileName, { type: 'attachment' }));
-    reply.header('etag', `"${file.sha256}"`);
     reply.header('accept-ranges', 'bytes');
     reply.header('cache-control', 'private, no-cache');
-    const result = await send(request.raw, deps.files.pathOf(fileId), {
-      etag: false,
-      lastModified: false,
-      acceptRanges: true,
-      cacheControl: false,
-      dotfiles: 'allow',
-      highWaterMark: 1 << 20,
-    });
+    // Conditional requests are decided here against the sha256 ETag: @fastify/send only knows its own
+    // (disabled) weak ETag, so it would answer If-None-Match with 200, If-Match with 412, and ignore ranges
+    // under If-Range.
+    const etag = `"${file.sha256}"`;
+    reply.header('etag', etag);
+    const ifMatch = request.headers['if-match'];
+    if (ifMatch !== undefined && !etagListMatches(ifMatch, etag, false)) {
+      return sendError(reply, 412, `file ${fileId} does not match ${ifMatch}`);
+    }
+    const ifNoneMatch = request.headers['if-none-match'];
+    if (ifNoneMatch !== undefined && etagListMatches(ifNoneMatch, etag, true)) {
+      return reply.code(304).send();
+    }
+    const range = request.headers.range;
+    const ifRange = request.headers['if-range'];
+    const rangeApplies = range !== undefined && (ifRange === undefined || String(ifRange).trim() === etag);
+    const result = await send(
+      { method: request.raw.method, headers: rangeApplies ? { range } : {} } as IncomingMessage,
+      deps.files.pathOf(fileId),
+      {
+        etag: false,
+        lastModified: false,
+        acceptRanges: true,
+        cacheControl: false,
+        dotfiles: 'allow',
+        highWaterMark: 1 << 20,
+      },
+    );
     if (result.type === 'error') {
       const status = (result.metadata.error as { status?: number }).status ?? 500;
-      return sendError(reply, status === 404 ? 404 : status, `file ${fileId} could not be read`);
+      // 416 carries `Content-Range: bytes */<size>` (RFC 9110 §15.5.17).
+      const contentRange = result.headers['Content-Range'];
+      if (contentRange !== undefined) reply.header('content-range', contentRange);
+      if (status === 416)
+        return sendError(reply, 416, `range ${range} is not satisfiable for file ${fileId}`);
+      if (status >= 500) deps.logger.error({ err: result.metadata.error, fileId }, 'file body unreadable');
+      return sendError(reply, status, `file ${fileId} could not be read`);
     }
+    reply.header('content-disposition', contentDisposition(file.fileName, { type: 'attachment' }));
     reply.code(result.statusCode);
     for (const [header, value] of Object.entries(result.headers)) reply.header(header, value);
     return reply.send(result.stream);

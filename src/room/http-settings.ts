@@ -26,6 +26,8 @@ const KEY = 'httpServerSettings';
 export class HttpSettings {
   applied: HttpSettingValues;
   private wanted: HttpSettingValues;
+  /** Only what setHttpServerSettings set is kept: defaults and command-line values are never written. */
+  private readonly stored: Partial<HttpSettingValues>;
 
   constructor(
     private readonly store: RoomStore,
@@ -33,8 +35,8 @@ export class HttpSettings {
     /** Values given on the command line win over stored ones. */
     overrides: Partial<HttpSettingValues>,
   ) {
-    const stored = store.get<Partial<HttpSettingValues>>(KEY) ?? {};
-    this.wanted = { ...defaults, ...stored, ...overrides };
+    this.stored = store.get<Partial<HttpSettingValues>>(KEY) ?? {};
+    this.wanted = { ...defaults, ...this.stored, ...overrides };
     this.applied = { ...this.wanted };
   }
 
@@ -46,8 +48,10 @@ export class HttpSettings {
     const out: SettingChange[] = [];
     for (const name of HttpServerSettingNames) {
       const value = changes[name];
-      if (value === undefined) continue;
+      // Only changed settings are announced (room-api.md §7): a value already wanted changes nothing.
+      if (value === undefined || value === this.wanted[name]) continue;
       this.wanted[name] = value;
+      this.stored[name] = value;
       const deferred = NEEDS_RESTART.has(name) && running && this.applied[name] !== value;
       if (!deferred) this.applied[name] = value;
       out.push({
@@ -58,7 +62,7 @@ export class HttpSettings {
         pendingValue: value,
       });
     }
-    this.store.set(KEY, this.wanted);
+    if (out.length > 0) this.store.set(KEY, this.stored);
     return out;
   }
 

@@ -77,6 +77,8 @@ export class Room {
   private readonly api: ApiServer;
   private readonly web: FastifyInstance;
   private http: FastifyInstance | null = null;
+  /** The last start or stop of the HTTP server; the next one waits for it. */
+  private httpTransition: Promise<unknown> = Promise.resolve();
   private readonly origins: OriginPolicy;
   private readonly host: string;
   private expiryTimer: NodeJS.Timeout | undefined;
@@ -206,7 +208,29 @@ export class Room {
   }
 
   /** Starts the built-in HTTP server with its pending settings; false when it was already running. */
-  async startHttpServer(): Promise<boolean> {
+  startHttpServer(): Promise<boolean> {
+    return this.serializeHttp(() => this.doStartHttpServer());
+  }
+
+  /** Stops the built-in HTTP server, cutting uploads in flight; false when it was already stopped. */
+  stopHttpServer(): Promise<boolean> {
+    return this.serializeHttp(() => this.doStopHttpServer());
+  }
+
+  /**
+   * Starts and stops run one at a time: two starts that overlap would otherwise both see no server and both
+   * listen (a second server nobody closes), and a stop during a start would find nothing to stop.
+   */
+  private serializeHttp<T>(step: () => Promise<T>): Promise<T> {
+    const result = this.httpTransition.then(step);
+    this.httpTransition = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  private async doStartHttpServer(): Promise<boolean> {
     if (this.http) return false;
     this.httpSettings.applyPending();
     const app = buildHttpServer({
@@ -219,15 +243,21 @@ export class Room {
       maxPostBytes: () => this.httpSettings.applied.httpServerMaxPostFileSizeInBytes,
       quotaBytes: () => this.quotaBytes,
     });
-    await app.ready();
-    app.server.maxConnections = this.httpSettings.applied.httpServerConnectionsLimit;
-    const port = await listen(app.server, this.httpSettings.applied.httpServerPort, this.host);
-    this.httpSettings.setBoundPort(port);
+    try {
+      await app.ready();
+      app.server.maxConnections = this.httpSettings.applied.httpServerConnectionsLimit;
+      const port = await listen(app.server, this.httpSettings.applied.httpServerPort, this.host);
+      this.httpSettings.setBoundPort(port);
+    } catch (error) {
+      // A port in use (or any failure to listen) leaves the server stopped, not half-built.
+      await app.close().catch(() => undefined);
+      throw error;
+    }
     this.http = app;
     return true;
   }
 
-  async stopHttpServer(): Promise<boolean> {
+  private async doStopHttpServer(): Promise<boolean> {
     const app = this.http;
     if (!app) return false;
     this.http = null;
