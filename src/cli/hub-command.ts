@@ -1,24 +1,46 @@
 import { Command, Option } from 'commander';
+import { existsSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { Hub, DEFAULT_HUB_PORT } from '../hub/hub.js';
+import { DEFAULT_HUB_PORT } from '../common/defaults.js';
 import { Accounts, AccountError, DEFAULT_DOMAIN } from '../hub/accounts.js';
 import { SqliteHubRepository } from '../hub/sqlite-repository.js';
 import { systemClock } from '../common/clock.js';
-import { createLogger } from '../common/logger.js';
 import { parseDuration, parseHostPort, parseSize } from './parse.js';
 import { UsageError, runUntilSignal } from './process.js';
+import { hubConferenceCommand } from './hub-conference-command.js';
 
 const dataOption = () =>
   new Option('--data <dir>', 'hub data directory').env('ROOMFILES_HUB_DATA').default('./roomfiles-data/hub');
 const domainOption = () =>
   new Option('--domain <domain>', 'the TrueConf ID domain').env('ROOMFILES_DOMAIN').default(DEFAULT_DOMAIN);
 
+/**
+ * `--data` and `--domain` of a `user` subcommand; given before `user` (`roomfiles hub --data D user list`) they
+ * count too, so the hub's own options never silently fall back to the default directory.
+ */
+function accountOptions(command: Command): { data: string; domain: string } {
+  const pick = (key: 'data' | 'domain'): string => {
+    for (let current: Command | null = command; current; current = current.parent) {
+      const source = current.getOptionValueSource(key);
+      if (source !== undefined && source !== 'default') return current.opts()[key] as string;
+    }
+    return command.opts()[key] as string;
+  };
+  return { data: pick('data'), domain: pick('domain') };
+}
+
 async function withAccounts<T>(
-  options: { data: string; domain: string },
+  command: Command,
   fn: (accounts: Accounts) => Promise<T>,
+  { create = false } = {},
 ) {
-  const repo = new SqliteHubRepository(join(resolve(options.data), 'hub.db'));
+  const options = accountOptions(command);
+  const path = join(resolve(options.data), 'hub.db');
+  if (!create && !existsSync(path)) {
+    throw new UsageError(`no hub database at ${path}: give the hub's data directory with --data`, 1);
+  }
+  const repo = new SqliteHubRepository(path);
   try {
     return await fn(new Accounts(repo, options.domain, systemClock));
   } catch (error) {
@@ -48,6 +70,8 @@ async function readPassword(given: string | undefined): Promise<string> {
 export function hubCommand(): Command {
   const hub = new Command('hub')
     .description('run a hub: accounts, conferences, and the relay of file bodies between rooms')
+    // The hub's options belong to the hub only: `hub user list --data D` is the subcommand's --data.
+    .enablePositionalOptions()
     .addOption(
       new Option('--listen <host:port>', 'address to listen on')
         .env('ROOMFILES_HUB_LISTEN')
@@ -71,6 +95,11 @@ export function hubCommand(): Command {
     )
     .action(async (options) => {
       const { host, port } = parseHostPort(options.listen, DEFAULT_HUB_PORT);
+      // Loaded here, not at the top: commands that do not run a server start without loading one.
+      const [{ Hub }, { createLogger }] = await Promise.all([
+        import('../hub/hub.js'),
+        import('../common/logger.js'),
+      ]);
       const instance = new Hub({
         dataDir: resolve(options.data),
         host,
@@ -81,11 +110,19 @@ export function hubCommand(): Command {
         logger: createLogger('hub'),
       });
       await instance.start();
+      // Signal handlers first: whoever reads the ready line may send Ctrl-C at once.
+      const stopped = runUntilSignal(() => instance.stop());
       console.log(`roomfiles hub listening on ${host}:${instance.port} (domain ${instance.domain})`);
-      await runUntilSignal(() => instance.stop());
+      await stopped;
     });
 
-  const user = new Command('user').description('manage accounts (works whether or not the hub is running)');
+  const user = new Command('user')
+    .description('manage accounts (works whether or not the hub is running)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  roomfiles hub user add carol --password s3cret --data ./roomfiles-data/hub\n' +
+        '  roomfiles hub user list --json',
+    );
   user
     .command('add <name>')
     .description('create an account')
@@ -98,13 +135,16 @@ export function hubCommand(): Command {
       'after',
       '\nExample:\n  roomfiles hub user add carol --display-name "Carol Jones" --password s3cret',
     )
-    .action(async (name, options) => {
+    .action(async (name: string, options, command: Command) => {
       const password = await readPassword(options.password);
-      const view = await withAccounts(options, (accounts) =>
-        accounts.add(name, password, {
-          displayName: options.displayName,
-          fileTransfer: options.fileTransfer,
-        }),
+      const view = await withAccounts(
+        command,
+        (accounts) =>
+          accounts.add(name, password, {
+            displayName: options.displayName,
+            fileTransfer: options.fileTransfer,
+          }),
+        { create: true },
       );
       console.log(`created ${view.peerId} (${view.displayName})`);
     });
@@ -114,8 +154,9 @@ export function hubCommand(): Command {
     .option('--json', 'one JSON array')
     .addOption(dataOption())
     .addOption(domainOption())
-    .action(async (options) => {
-      const list = await withAccounts(options, (accounts) => accounts.list());
+    .addHelpText('after', '\nExample:\n  roomfiles hub user list --data ./roomfiles-data/hub --json')
+    .action(async (options, command: Command) => {
+      const list = await withAccounts(command, (accounts) => accounts.list());
       if (options.json) return console.log(JSON.stringify(list));
       if (list.length === 0) return console.log('no accounts');
       for (const a of list) {
@@ -130,8 +171,9 @@ export function hubCommand(): Command {
     .description('delete an account')
     .addOption(dataOption())
     .addOption(domainOption())
-    .action(async (name, options) => {
-      await withAccounts(options, (accounts) => accounts.remove(name));
+    .addHelpText('after', '\nExample:\n  roomfiles hub user remove carol --data ./roomfiles-data/hub')
+    .action(async (name: string, _options, command: Command) => {
+      await withAccounts(command, (accounts) => accounts.remove(name));
       console.log(`removed ${name}`);
     });
   user
@@ -140,9 +182,10 @@ export function hubCommand(): Command {
     .option('--password <password>', 'the new password (or ROOMFILES_ACCOUNT_PASSWORD, or standard input)')
     .addOption(dataOption())
     .addOption(domainOption())
-    .action(async (name, options) => {
+    .addHelpText('after', '\nExample:\n  roomfiles hub user passwd carol --password n3w-s3cret')
+    .action(async (name: string, options, command: Command) => {
       const password = await readPassword(options.password);
-      const view = await withAccounts(options, (accounts) => accounts.update(name, { password }));
+      const view = await withAccounts(command, (accounts) => accounts.update(name, { password }));
       console.log(`password of ${view.peerId} changed`);
     });
   user
@@ -156,9 +199,9 @@ export function hubCommand(): Command {
     .addOption(dataOption())
     .addOption(domainOption())
     .addHelpText('after', '\nExample:\n  roomfiles hub user set bob --no-file-transfer')
-    .action(async (name, options) => {
+    .action(async (name: string, options, command: Command) => {
       const locked = options.lock ? true : options.unlock ? false : undefined;
-      const view = await withAccounts(options, (accounts) =>
+      const view = await withAccounts(command, (accounts) =>
         accounts.update(name, {
           displayName: options.displayName,
           fileTransfer: options.fileTransfer,
@@ -171,5 +214,6 @@ export function hubCommand(): Command {
       );
     });
   hub.addCommand(user);
+  hub.addCommand(hubConferenceCommand());
   return hub;
 }

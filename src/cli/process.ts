@@ -8,15 +8,18 @@ export class UsageError extends Error {
   }
 }
 
-/** Resolves when the process is asked to stop; stops the service once, cleanly. */
-export async function runUntilSignal(stop: () => Promise<void>): Promise<void> {
-  await new Promise<void>((resolve) => {
+/**
+ * Resolves when the process is asked to stop (SIGINT, SIGTERM) and the service has stopped, once, cleanly; a
+ * second signal exits at once. The handlers are installed when this is called, so call it before printing a
+ * ready line: a script that reads that line may send the signal straight away.
+ */
+export function runUntilSignal(stop: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     let stopping = false;
-    const onSignal = async () => {
+    const onSignal = () => {
       if (stopping) process.exit(130);
       stopping = true;
-      await stop();
-      resolve();
+      stop().then(resolve, reject);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);

@@ -1,8 +1,7 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
-import { Room, ROOM_DEFAULT_PORTS, RoomStartError } from '../room/room.js';
-import { DEFAULT_HUB_PORT } from '../hub/hub.js';
-import { createLogger } from '../common/logger.js';
+import type { Room } from '../room/room.js';
+import { DEFAULT_HUB_PORT, ROOM_DEFAULT_PORTS } from '../common/defaults.js';
 import { collect, parseHostPort, parsePort, parseSize } from './parse.js';
 import { UsageError, runUntilSignal } from './process.js';
 
@@ -54,6 +53,12 @@ export function roomCommand(): Command {
     .addOption(new Option('--password <password>', "the account's password").env('ROOMFILES_PASSWORD'))
     .addOption(new Option('--quota <size>', 'storage quota').env('ROOMFILES_QUOTA').default('20GiB'))
     .addOption(new Option('--max-post <size>', 'largest upload').env('ROOMFILES_MAX_POST'))
+    .addOption(
+      new Option(
+        '--max-rate <size>',
+        'most bytes per second per transfer to or from the hub (e.g. 20MiB)',
+      ).env('ROOMFILES_MAX_RATE'),
+    )
     .addHelpText(
       'after',
       '\nExample:\n  roomfiles room --name kiosk --data ./kiosk --pin 4321 --server hub.example.org:4307 \\\n' +
@@ -65,6 +70,10 @@ export function roomCommand(): Command {
       if (options.login && options.password === undefined) {
         throw new UsageError('--login needs --password (or ROOMFILES_PASSWORD)');
       }
+      const [{ Room, RoomStartError }, { createLogger }] = await Promise.all([
+        import('../room/room.js'),
+        import('../common/logger.js'),
+      ]);
       let room: Room;
       try {
         room = new Room({
@@ -83,6 +92,7 @@ export function roomCommand(): Command {
           login: options.login ? { login: options.login, password: options.password } : undefined,
           quotaBytes: parseSize(options.quota),
           maxPostBytes: options.maxPost ? parseSize(options.maxPost) : undefined,
+          maxRateBytes: options.maxRate ? parseSize(options.maxRate) : undefined,
           logger: createLogger('room'),
         });
       } catch (error) {
@@ -90,10 +100,12 @@ export function roomCommand(): Command {
         throw error;
       }
       await room.start();
+      // Signal handlers first: whoever reads the ready line may send Ctrl-C at once.
+      const stopped = runUntilSignal(() => room.stop());
       console.log(
         `roomfiles room ${room.name} listening: web http://${options.host}:${room.webPort}/ ` +
           `api ${room.apiPort} http ${room.httpPort}`,
       );
-      await runUntilSignal(() => room.stop());
+      await stopped;
     });
 }

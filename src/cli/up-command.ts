@@ -2,30 +2,49 @@ import { Command, Option } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Hub } from '../hub/hub.js';
-import { Room } from '../room/room.js';
-import { createLogger } from '../common/logger.js';
+import type { Hub } from '../hub/hub.js';
+import type { Room } from '../room/room.js';
+import { DEFAULT_HUB_PORT } from '../common/defaults.js';
+import { parsePort } from './parse.js';
 import { runUntilSignal, UsageError } from './process.js';
 
-interface UpAccount {
+interface UpRoom {
   name: string;
   displayName: string;
-  password: string;
-  ports: { web: number; api: number; http: number };
+  /** Where this room's ports start, counted from --port-base: web, API and HTTP are offset, +1, +2. */
+  offset: number;
 }
 
-const ROOMS: Omit<UpAccount, 'password'>[] = [
-  { name: 'alice', displayName: 'Alice', ports: { web: 8764, api: 8765, http: 8766 } },
-  { name: 'bob', displayName: 'Bob', ports: { web: 8774, api: 8775, http: 8776 } },
-];
+export const UP_DEFAULT_HUB_PORT = DEFAULT_HUB_PORT;
+/** alice 8764/8765/8766, bob 8774/8775/8776. */
+export const UP_DEFAULT_PORT_BASE = 8764;
 
-/** Passwords of the demo accounts: generated once, kept (0600) next to the data so the next start reuses them. */
-function loadSecrets(dataDir: string): Record<string, string> {
+const ROOMS: UpRoom[] = [
+  { name: 'alice', displayName: 'Alice', offset: 0 },
+  { name: 'bob', displayName: 'Bob', offset: 10 },
+];
+const LAST_OFFSET = 12;
+
+/** A room's three ports for a base; base 0 means any free ports. */
+function portsOf(room: UpRoom, base: number) {
+  if (base === 0) return { web: 0, api: 0, http: 0 };
+  const first = base + room.offset;
+  return { web: first, api: first + 1, http: first + 2 };
+}
+
+/**
+ * Passwords of the demo accounts: generated once, kept (0600) next to the data so the next start reuses them.
+ * `fresh` says they were generated just now (first start, or the file was deleted).
+ */
+function loadSecrets(dataDir: string): { secrets: Record<string, string>; fresh: boolean } {
   const path = join(dataDir, 'up-accounts.json');
-  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
+  if (existsSync(path)) {
+    const saved = JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
+    if (ROOMS.every((room) => typeof saved[room.name] === 'string')) return { secrets: saved, fresh: false };
+  }
   const secrets = Object.fromEntries(ROOMS.map((room) => [room.name, randomBytes(18).toString('base64url')]));
   writeFileSync(path, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-  return secrets;
+  return { secrets, fresh: true };
 }
 
 export interface UpHandle {
@@ -38,24 +57,44 @@ export interface UpHandle {
 export async function startUp(options: {
   data: string;
   pin?: string;
+  /** The hub's port (default 4307; 0: any free port). */
   hubPort?: number;
-  portBase?: { alice: UpAccount['ports']; bob: UpAccount['ports'] };
+  /** alice gets base, base+1, base+2; bob base+10..base+12 (default 8764; 0: any free ports). */
+  portBase?: number;
 }): Promise<UpHandle> {
+  const base = options.portBase ?? UP_DEFAULT_PORT_BASE;
+  if (base !== 0 && base + LAST_OFFSET > 65535) {
+    throw new UsageError(`--port-base ${base} is too high: the rooms use up to base+${LAST_OFFSET}`);
+  }
   const dataDir = resolve(options.data);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const secrets = loadSecrets(dataDir);
+  const { secrets, fresh } = loadSecrets(dataDir);
+  const [{ Hub }, { Room }, { createLogger }] = await Promise.all([
+    import('../hub/hub.js'),
+    import('../room/room.js'),
+    import('../common/logger.js'),
+  ]);
   const logger = createLogger('up', process.env.ROOMFILES_LOG_LEVEL ?? 'warn');
-  const hub = new Hub({ dataDir: join(dataDir, 'hub'), port: options.hubPort ?? 4307, logger });
+  const hub = new Hub({
+    dataDir: join(dataDir, 'hub'),
+    port: options.hubPort ?? UP_DEFAULT_HUB_PORT,
+    logger,
+  });
   for (const room of ROOMS) {
     if (!(await hub.accounts.find(room.name))) {
       await hub.accounts.add(room.name, secrets[room.name], { displayName: room.displayName });
+    } else if (fresh) {
+      // The accounts outlived their passwords file: give them the new passwords.
+      await hub.accounts.update(room.name, { password: secrets[room.name] });
     }
   }
   await hub.start();
   const rooms: Room[] = [];
   try {
     for (const spec of ROOMS) {
-      const ports = options.portBase?.[spec.name as 'alice' | 'bob'] ?? spec.ports;
+      const ports = portsOf(spec, base);
+      const server = { host: '127.0.0.1', port: hub.port };
+      const login = { login: `${spec.name}@${hub.domain}`, password: secrets[spec.name] };
       const room = new Room({
         name: spec.name,
         dataDir: join(dataDir, spec.name),
@@ -63,11 +102,13 @@ export async function startUp(options: {
         apiPort: ports.api,
         httpPort: ports.http,
         pin: options.pin,
-        server: { host: '127.0.0.1', port: hub.port },
-        login: { login: `${spec.name}@${hub.domain}`, password: secrets[spec.name] },
+        server,
+        login,
         logger,
       });
       rooms.push(room);
+      // This process owns the rooms' hub: an earlier run on another --hub-port, or a logout, must not stick.
+      room.session.remember(server, login);
       await room.start();
     }
     await Promise.all(rooms.map((room) => waitForLogin(room)));
@@ -86,13 +127,36 @@ export async function startUp(options: {
   };
 }
 
+/** Resolves when the room is logged in; fails at once when the hub refuses its login. */
 function waitForLogin(room: Room, timeoutMs = 15_000): Promise<void> {
   if (room.session.identity) return Promise.resolve();
   return new Promise((resolveLogin, reject) => {
-    const timer = setTimeout(() => reject(new Error(`room ${room.name} did not log in`)), timeoutMs);
-    room.session.once('loggedIn', () => {
+    const done = (error?: Error) => {
       clearTimeout(timer);
-      resolveLogin();
+      room.session.off('loggedIn', onLoggedIn);
+      offEvents();
+      if (error) reject(error);
+      else resolveLogin();
+    };
+    const timer = setTimeout(() => done(new Error(`room ${room.name} did not log in`)), timeoutMs);
+    const onLoggedIn = () => done();
+    room.session.on('loggedIn', onLoggedIn);
+    const offEvents = room.events.onEvent((message) => {
+      // 2, 3, 10: the account is gone, its password changed, or it is locked; 7 (busy) is retried.
+      if (message.event !== 'login' || ![2, 3, 10].includes(message.result as number)) return;
+      const why =
+        message.result === 3
+          ? 'wrong password'
+          : message.result === 10
+            ? 'account locked'
+            : 'no such account';
+      done(
+        new UsageError(
+          `room ${room.name} could not log in to the hub (${why}); ` +
+            `check the account with "roomfiles hub user list --data <data>/hub"`,
+          1,
+        ),
+      );
     });
   });
 }
@@ -106,15 +170,36 @@ export function upCommand(): Command {
         .default('./roomfiles-data'),
     )
     .addOption(new Option('--pin <pin>', 'protect both rooms with this PIN').env('ROOMFILES_PIN'))
+    .addOption(
+      new Option('--hub-port <port>', 'port of the hub (0: any free port)')
+        .env('ROOMFILES_HUB_PORT')
+        .argParser(parsePort)
+        .default(UP_DEFAULT_HUB_PORT),
+    )
+    .addOption(
+      new Option(
+        '--port-base <port>',
+        'first port of the rooms: alice web/API/HTTP on base, base+1, base+2, bob on base+10..base+12 (0: any free ports)',
+      )
+        .env('ROOMFILES_PORT_BASE')
+        .argParser(parsePort)
+        .default(UP_DEFAULT_PORT_BASE),
+    )
     .addHelpText(
       'after',
-      '\nExample:\n  roomfiles up            # then open http://127.0.0.1:8764/ (alice) and :8774 (bob)',
+      '\nExamples:\n  roomfiles up            # then open http://127.0.0.1:8764/ (alice) and :8774 (bob)\n' +
+        '  roomfiles up --data ./demo --hub-port 5307 --port-base 9000   # alice on 9000-9002, bob on 9010-9012',
     )
     .action(async (options) => {
       const started = Date.now();
       let handle: UpHandle;
       try {
-        handle = await startUp({ data: options.data, pin: options.pin });
+        handle = await startUp({
+          data: options.data,
+          pin: options.pin,
+          hubPort: options.hubPort,
+          portBase: options.portBase,
+        });
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'EADDRINUSE') {
@@ -125,6 +210,8 @@ export function upCommand(): Command {
         }
         throw error;
       }
+      // Signal handlers first: whoever reads the ready line may send Ctrl-C at once.
+      const stopped = runUntilSignal(() => handle.stop());
       console.log(`roomfiles is up (hub on 127.0.0.1:${handle.hub.port}, domain ${handle.hub.domain})`);
       for (const room of handle.rooms) {
         console.log('');
@@ -138,6 +225,6 @@ export function upCommand(): Command {
       console.log(
         `ready in ${Date.now() - started} ms${options.pin ? ' (PIN protected)' : ''}; Ctrl-C stops`,
       );
-      await runUntilSignal(() => handle.stop());
+      await stopped;
     });
 }

@@ -9,7 +9,8 @@ export class Backoff {
   next(): number {
     const base = Math.min(this.maxMs, this.initialMs * 2 ** this.attempt);
     this.attempt += 1;
-    return Math.round(base * (0.9 + Math.random() * 0.2));
+    // Jitter below the cap too: never more than the 30 s the contract allows.
+    return Math.min(this.maxMs, Math.round(base * (0.9 + Math.random() * 0.2)));
   }
 
   reset(): void {

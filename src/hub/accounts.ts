@@ -110,12 +110,17 @@ export class Accounts {
     changes: { password?: string; displayName?: string; fileTransfer?: boolean; locked?: boolean },
   ): Promise<AccountView> {
     const local = this.nameOf(name);
+    if (changes.password !== undefined && changes.password.length < 1) {
+      throw new AccountError('bad_request', 'the password must not be empty');
+    }
+    const displayName = changes.displayName?.trim();
+    if (displayName === '') throw new AccountError('bad_request', 'the display name must not be empty');
     const passwordHash = changes.password !== undefined ? await hashPassword(changes.password) : undefined;
     const ok =
       local !== null &&
       (await this.repo.updateAccount(local, {
         passwordHash,
-        displayName: changes.displayName,
+        displayName,
         fileTransfer: changes.fileTransfer,
         locked: changes.locked,
       }));

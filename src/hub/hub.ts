@@ -21,7 +21,9 @@ import { registerOfferOps } from './offer-ops.js';
 import { registerConferenceOps } from './conference-ops.js';
 import { registerRelay } from './relay.js';
 
-export const DEFAULT_HUB_PORT = 4307;
+import { DEFAULT_HUB_PORT } from '../common/defaults.js';
+
+export { DEFAULT_HUB_PORT };
 const DAY = 24 * 60 * 60_000;
 
 export interface HubOptions {

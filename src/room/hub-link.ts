@@ -77,9 +77,10 @@ export class HubLink extends EventEmitter {
 
   disconnect(): void {
     this.generation += 1;
-    this.target = null;
     clearTimeout(this.retryTimer);
+    // The target is still set while `close` is emitted, so listeners can name the server that was left.
     this.dropSocket();
+    this.target = null;
   }
 
   /** Drops the current socket as if the link broke; the loop reconnects. Used when the hub stops answering. */

@@ -21,6 +21,7 @@ import { softwareName } from './version.js';
 import { TransferEngine } from './transfers.js';
 import { ConferenceState } from './conference.js';
 import { systemClock, type Clock } from '../common/clock.js';
+import { ROOM_DEFAULT_PORTS } from '../common/defaults.js';
 import { createLogger } from '../common/logger.js';
 import { isLoopback, listen } from '../common/net.js';
 
@@ -55,7 +56,7 @@ export interface RoomOptions {
   webRoot?: string;
 }
 
-export const ROOM_DEFAULT_PORTS = { web: 8764, api: 8765, http: 8766 } as const;
+export { ROOM_DEFAULT_PORTS };
 
 export class RoomStartError extends Error {}
 

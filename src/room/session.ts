@@ -76,6 +76,19 @@ export class Session extends EventEmitter {
     return this.store.get<Credentials>(CREDENTIALS_KEY) ?? null;
   }
 
+  /**
+   * Replaces the saved server and credentials without connecting: what `resume` (a start) uses next. For a
+   * launcher that owns the room's server, such as `roomfiles up`, whose hub port may differ between runs.
+   */
+  remember(server: HubTarget, credentials?: Credentials): void {
+    const previous = this.server;
+    if (!previous || previous.host !== server.host || previous.port !== server.port) {
+      this.store.delete(CREDENTIALS_KEY);
+    }
+    this.store.set(SERVER_KEY, server);
+    if (credentials) this.store.set(CREDENTIALS_KEY, credentials);
+  }
+
   appState(): number {
     if (this.identity && this.conferenceState !== null) return this.conferenceState;
     if (this.identity) return AppState.LoggedIn;
@@ -119,12 +132,13 @@ export class Session extends EventEmitter {
   connectToServer(target: HubTarget): void {
     const previous = this.server;
     const sameServer = previous && previous.host === target.host && previous.port === target.port;
+    // Leave the current server first: its serverDisconnected names it, and `loggedOut` reaches the listeners.
+    this.link.disconnect();
     if (!sameServer) {
       // Credentials belong to the server they were accepted by; another server starts logged out.
       this.store.delete(CREDENTIALS_KEY);
     }
     this.store.set(SERVER_KEY, target);
-    this.identity = null;
     this.domain = null;
     this.lastLinkReported = null;
     this.link.connect(target);

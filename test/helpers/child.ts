@@ -1,0 +1,201 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
+
+/** The compiled CLI entry point (`dist/src/cli/main.js`), next to this compiled helper. */
+export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export interface ChildOptions {
+  /** Extra environment variables (merged over this process's environment, minus any ROOMFILES_* of it). */
+  env?: Record<string, string>;
+  /** What the child reads on stdin (default: nothing, stdin closed at once). */
+  input?: string;
+  cwd?: string;
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** An environment without the caller's ROOMFILES_* variables, so a developer's shell never leaks into a test. */
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('ROOMFILES_')) env[key] = value;
+  return { ...env, ROOMFILES_LOG_LEVEL: 'warn', ...extra };
+}
+
+/**
+ * One `node dist/src/cli/main.js …` process: its output collected as it comes, so a test can wait for a line
+ * (the ready line of a server command) instead of sleeping.
+ */
+export class CliProcess {
+  readonly child: ChildProcess;
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<Exit>;
+  private exit: Exit | null = null;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    readonly args: string[],
+    options: ChildOptions = {},
+  ) {
+    this.child = spawn(process.execPath, [CLI_MAIN, ...args], {
+      env: childEnv(options.env),
+      cwd: options.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.setEncoding('utf8');
+    this.child.stderr!.setEncoding('utf8');
+    this.child.stdout!.on('data', (chunk: string) => {
+      this.stdout += chunk;
+      this.notify();
+    });
+    this.child.stderr!.on('data', (chunk: string) => {
+      this.stderr += chunk;
+      this.notify();
+    });
+    this.child.stdin!.on('error', () => undefined);
+    this.child.stdin!.end(options.input ?? '');
+    this.exited = new Promise((resolve) => {
+      this.child.on('close', (code, signal) => {
+        this.exit = { code, signal };
+        this.notify();
+        resolve(this.exit);
+      });
+    });
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+
+  /**
+   * Resolves with the first stdout line matching `pattern` (already printed or still to come); rejects when
+   * the process exits first or nothing matches in time, with what it printed so the failure can be read.
+   */
+  waitForLine(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        for (const line of this.stdout.split('\n')) {
+          const match = pattern.exec(line);
+          if (match) return done(() => resolve(match));
+        }
+        if (this.exit) {
+          done(() =>
+            reject(
+              new Error(
+                `${this.describe()} exited (${this.exit!.code ?? this.exit!.signal}) before ${pattern}`,
+              ),
+            ),
+          );
+        }
+      };
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`${this.describe()}: no line ${pattern} within ${timeoutMs} ms`))),
+        timeoutMs,
+      );
+      const done = (fn: () => void) => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        fn();
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Waits for the ready line and returns the whole stdout up to and including it. */
+  async ready(pattern: RegExp, timeoutMs?: number): Promise<string> {
+    await this.waitForLine(pattern, timeoutMs);
+    return this.stdout;
+  }
+
+  /** Sends a signal and resolves with how the process ended. */
+  async stop(signal: NodeJS.Signals = 'SIGINT', timeoutMs = 15_000): Promise<Exit> {
+    if (this.exit) return this.exit;
+    this.child.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.child.kill('SIGKILL');
+        reject(new Error(`${this.describe()} did not exit within ${timeoutMs} ms of ${signal}`));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Ends the process whatever state it is in (test cleanup). */
+  async kill(): Promise<void> {
+    if (this.exit) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  describe(): string {
+    return `roomfiles ${this.args.join(' ')}\n--- stdout:\n${this.stdout}\n--- stderr:\n${this.stderr}\n---`;
+  }
+}
+
+export interface RunResult extends Exit {
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a short command to its end. */
+export async function runCli(
+  args: string[],
+  options: ChildOptions = {},
+  timeoutMs = 20_000,
+): Promise<RunResult> {
+  const proc = new CliProcess(args, options);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void proc.kill();
+      reject(new Error(`${proc.describe()} did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
+  });
+  try {
+    const exit = await Promise.race([proc.exited, timeout]);
+    return { ...exit, stdout: proc.stdout, stderr: proc.stderr };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A port that was free a moment ago (the system picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A base port such that base + each offset is free right now (for `roomfiles up --port-base`). */
+export async function freePortBlock(offsets: number[], tries = 50): Promise<number> {
+  for (let i = 0; i < tries; i += 1) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const free = await Promise.all(offsets.map((offset) => portIsFree(base + offset)));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error(`no block of free ports found in ${tries} tries`);
+}
