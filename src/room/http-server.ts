@@ -168,7 +168,11 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
     let sourceError: unknown;
     source.on('error', (error) => (sourceError ??= error));
     try {
-      record = await deps.files.receive(source, sanitizeFileName(name), { maxBytes, quotaBytes });
+      record = await deps.files.receive(source, sanitizeFileName(name), {
+        maxBytes,
+        quotaBytes,
+        expectedBytes: Number.isFinite(declared) ? declared : undefined,
+      });
     } catch (error) {
       if (error instanceof UploadLimitError) {
         return refuseEarly(error.kind === 'size' ? 413 : 507, error.message);

@@ -146,6 +146,7 @@ function toHistory(row: Row): HistoryRecord {
 export class RoomStore {
   readonly db: Database.Database;
   private readonly stmt;
+  private storedCache: number | null = null;
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -234,6 +235,7 @@ export class RoomStore {
       file.timestamp,
       file.source,
     );
+    if (this.storedCache !== null) this.storedCache += file.fileSize;
   }
 
   getFile(fileId: number): FileRecord | undefined {
@@ -246,11 +248,16 @@ export class RoomStore {
   }
 
   deleteFile(fileId: number): boolean {
-    return this.stmt.fileDelete.run(fileId).changes > 0;
+    const file = this.getFile(fileId);
+    const deleted = this.stmt.fileDelete.run(fileId).changes > 0;
+    if (deleted && file && this.storedCache !== null) this.storedCache -= file.fileSize;
+    return deleted;
   }
 
+  /** Bytes of all stored files; kept in memory, since uploads ask for it with every chunk (quota check). */
   storedBytes(): number {
-    return (this.stmt.fileBytes.get() as { total: number }).total;
+    this.storedCache ??= (this.stmt.fileBytes.get() as { total: number }).total;
+    return this.storedCache;
   }
 
   // --- requests ------------------------------------------------------------------------------------------
