@@ -221,6 +221,10 @@ export class Offers {
     );
     if (!changed) throw new LinkOpError('conflict', `offer ${offerId} is ${offer.state}`);
     await this.repo.markOfferSeen(offerId, 'rejected');
+    // Other rooms logged in as the same account stop showing it as waiting.
+    for (const other of this.hub.links.sessionsOf(session.peerId!)) {
+      if (other !== session) other.push('offer.state', { offerId, state: 'rejected' });
+    }
     await this.pushSendState(offer.sendId);
     await this.collect(offer.sendId);
   }

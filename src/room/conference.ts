@@ -176,18 +176,20 @@ export class ConferenceState {
     if (forAll && current.owner !== this.room.session.identity?.peerId) {
       throw forbidden('only the owner may end the conference for everyone');
     }
-    this.room.session.setConferenceState(AppState.Leaving);
     try {
       await this.room.session.link.request('conf.leave', { forAll });
     } catch (error) {
-      if (error instanceof LinkError && error.code === 'forbidden') {
-        this.room.session.setConferenceState(AppState.InConference);
-        throw fail(error, 'hangUp');
-      }
+      if (error instanceof LinkError && error.code === 'forbidden') throw fail(error, 'hangUp');
       // Any other failure: the link is gone and the hub drops us from the conference anyway.
     }
+    // Ended meanwhile (conf.ended, or the link dropped): that was announced already.
+    if (this.current !== current) return () => undefined;
     this.current = null;
-    return () => this.left(current.confId);
+    // Events follow the reply: appState 6, conferenceDeleted, then appState 3 (room-api.md §5).
+    return () => {
+      this.room.session.setConferenceState(AppState.Leaving);
+      this.left(current.confId);
+    };
   }
 
   private left(confId: string): void {

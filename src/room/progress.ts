@@ -44,7 +44,9 @@ export class ProgressReporter {
     this.samples.push({ at: now, bytes: processed });
     while (this.samples.length > 2 && now - this.samples[0].at > SPEED_WINDOW_MS) this.samples.shift();
     const percent = this.percentOf(processed);
-    if (percent === this.lastPercent || percent === 100) return;
+    // Never backwards: after a retry that resumes from fewer bytes than were counted, the percentage waits
+    // until it passes the last one reported.
+    if (percent <= this.lastPercent || percent === 100) return;
     const wait = this.lastEmitAt + MIN_INTERVAL_MS - now;
     if (wait <= 0) {
       this.flush();
@@ -81,7 +83,7 @@ export class ProgressReporter {
 
   private flush(): void {
     const percent = this.percentOf(this.processed);
-    if (percent !== this.lastPercent && percent !== 100) this.send(percent);
+    if (percent > this.lastPercent && percent !== 100) this.send(percent);
   }
 
   private send(percent: number): void {
@@ -95,6 +97,6 @@ export class ProgressReporter {
     const first = this.samples[0];
     const last = this.samples[this.samples.length - 1];
     const seconds = (last.at - first.at) / 1000;
-    return seconds > 0 ? Math.round((last.bytes - first.bytes) / seconds) : 0;
+    return seconds > 0 ? Math.max(0, Math.round((last.bytes - first.bytes) / seconds)) : 0;
   }
 }

@@ -71,6 +71,8 @@ export class TransferEngine {
   private readonly running = new Map<string, AbortController>();
   private readonly reporters = new Map<string, ProgressReporter>();
   private readonly completing = new Map<string, Promise<void>>();
+  /** Incoming requests with an accept or reject on its way to the hub: a second decision meanwhile is refused. */
+  private readonly deciding = new Set<string>();
   private readonly bodies: HubBodies;
   private readonly unsubscribe: (() => void)[] = [];
   private stopped = false;
@@ -84,7 +86,7 @@ export class TransferEngine {
 
   start(): void {
     const session = this.room.session;
-    const onLogin = () => void this.onLogin();
+    const onLogin = () => this.background(this.onLogin());
     const onLogout = () => this.pauseAll();
     const onPush = (push: LinkPush) => this.onPush(push);
     session.on('loggedIn', onLogin);
@@ -101,6 +103,13 @@ export class TransferEngine {
     this.stopped = true;
     for (const fn of this.unsubscribe) fn();
     this.pauseAll();
+  }
+
+  /** Work nobody waits for: a failure is logged; after stop() failures are expected (the store is closed). */
+  private background(work: Promise<unknown>): void {
+    work.catch((error: unknown) => {
+      if (!this.stopped) this.room.logger.error({ err: error }, 'transfer step failed');
+    });
   }
 
   private get store() {
@@ -277,6 +286,7 @@ export class TransferEngine {
       throw conflict(`file request ${fileRequestId} is outgoing; only incoming ones are accepted`);
     if (request.status !== 1)
       throw conflict(`file request ${fileRequestId} is not waiting (status ${request.status})`);
+    this.requireNoDecision(fileRequestId);
     this.requireAvailable();
     const free = this.room.quotaBytes - this.room.files.usedBytes();
     if (request.fileSize > free) {
@@ -285,11 +295,14 @@ export class TransferEngine {
         `not enough storage: the file needs ${request.fileSize} bytes, ${free} are free`,
       );
     }
+    this.deciding.add(fileRequestId);
     try {
       await this.room.session.link.request('offer.accept', { offerId: request.hubId });
     } catch (error) {
-      if (error instanceof LinkError && error.code === 'conflict') void this.resync();
+      if (error instanceof LinkError && error.code === 'conflict') this.background(this.resync());
       throw linkFailure(error, 'acceptIncomingFileRequest');
+    } finally {
+      this.deciding.delete(fileRequestId);
     }
     this.store.setRequestStatus(fileRequestId, 2);
     const accepted = this.request(fileRequestId);
@@ -306,15 +319,21 @@ export class TransferEngine {
       throw conflict(`file request ${fileRequestId} is outgoing; only incoming ones are rejected`);
     if (request.status !== 1)
       throw conflict(`file request ${fileRequestId} is not waiting (status ${request.status})`);
+    this.requireNoDecision(fileRequestId);
     // Stored first: when the server cannot be told now, it is told at the next login (see reconcile).
     this.store.setRequestStatus(fileRequestId, 0, 'rejected');
     try {
       await this.room.session.link.request('offer.reject', { offerId: request.hubId });
     } catch (error) {
-      if (error instanceof LinkError && error.code === 'conflict') void this.resync();
+      if (error instanceof LinkError && error.code === 'conflict') this.background(this.resync());
       else this.room.logger.info({ fileRequestId }, 'rejection will reach the server at the next login');
     }
     return () => this.events.emit('incomingFileRequestRejected', incomingEventFields(request));
+  }
+
+  private requireNoDecision(fileRequestId: string): void {
+    if (this.deciding.has(fileRequestId))
+      throw conflict(`file request ${fileRequestId} is being accepted already`);
   }
 
   // --- status --------------------------------------------------------------------------------------------
@@ -370,6 +389,14 @@ export class TransferEngine {
 
   /** Brings the room and the hub into agreement: run at every login, and when the hub says we are out of step. */
   private async resync(): Promise<void> {
+    // Only requests open before the sync was asked for can be judged by its answer: one created meanwhile
+    // (a sendFile, an offer pushed while the sync was on its way) is not in it.
+    const open = (direction: 0 | 1) =>
+      this.store
+        .listRequests(direction, this.account)
+        .filter((r) => r.status === 1 || r.status === 2)
+        .map((r) => r.fileRequestId);
+    const openBefore = new Set([...open(0), ...open(1)]);
     let sync: SyncResult;
     try {
       sync = (await this.room.session.link.request('sync', {})) as unknown as SyncResult;
@@ -382,28 +409,44 @@ export class TransferEngine {
     for (const send of sync.sends) await this.applySendState(send);
     // Outgoing requests still open here that the hub no longer lists as open have ended without us hearing.
     for (const request of this.store.listRequests(1, this.account)) {
-      if ((request.status === 1 || request.status === 2) && !listed.has(request.hubId)) {
+      if (
+        (request.status === 1 || request.status === 2) &&
+        !listed.has(request.hubId) &&
+        openBefore.has(request.fileRequestId)
+      ) {
         this.stopRunning(request.fileRequestId);
         this.setStatus(request, 0, 'failed');
       }
     }
+    // Likewise incoming ones: the hub lists every offer still open for this room, so one it leaves out was
+    // taken or answered by another room of this account (or ended) while this one was away.
+    const offered = new Set(sync.incoming.map((offer) => offer.offerId));
     for (const request of this.store.listRequests(0, this.account)) {
-      if (request.status === 2) this.startDownload(request.fileRequestId);
+      if (
+        (request.status === 1 || request.status === 2) &&
+        !offered.has(request.hubId) &&
+        openBefore.has(request.fileRequestId)
+      ) {
+        this.stopRunning(request.fileRequestId);
+        await rm(this.room.files.partialPathOf(request.fileRequestId), { force: true });
+        const current = this.store.getRequest(request.fileRequestId)!;
+        if (current.status === 1 || current.status === 2) this.setStatus(current, 0, 'cancelled');
+      } else if (request.status === 2) this.startDownload(request.fileRequestId);
     }
   }
 
   private onPush(push: LinkPush): void {
     switch (push.push) {
       case 'offer':
-        void this.receiveOffer(push.offer as IncomingOffer);
+        this.background(this.receiveOffer(push.offer as IncomingOffer));
         break;
       case 'offer.state': {
         const request = this.store.getRequestByHubId(0, String(push.offerId));
-        if (request) void this.applyOfferState(request, push.state as OfferState);
+        if (request) this.background(this.applyOfferState(request, push.state as OfferState));
         break;
       }
       case 'send.state':
-        void this.applySendState(push as unknown as SendState);
+        this.background(this.applySendState(push as unknown as SendState));
         break;
       default:
         this.room.conference.onPush(push);
@@ -473,7 +516,13 @@ export class TransferEngine {
       case 'waiting':
         if (request.status === 0 && request.statusReason === 'rejected') await tell('offer.reject');
         break;
+      case 'rejected':
+        // Rejected by another room logged in as the same account: it leaves this room's list too.
+        if (request.status === 1) this.setStatus(request, 0, 'rejected');
+        break;
       case 'accepted':
+        // Our own acceptance on its way: accept() announces it once the hub's reply is in.
+        if (this.deciding.has(request.fileRequestId)) break;
         if (request.status === 1) {
           // The hub took our acceptance but the room stopped before storing it.
           this.events.emit('incomingFileRequestAccepted', incomingEventFields(request));
@@ -491,10 +540,9 @@ export class TransferEngine {
 
   private async applySendState(state: SendState): Promise<void> {
     let request = this.store.getRequestByHubId(1, state.sendId);
-    if (!request) {
-      await this.confirmSend(state.sendId, state.status);
-      return;
-    }
+    // Not ours: another room logged in as this account sent it. Confirming here would tell the hub that the
+    // sending room has seen this status, and that room, if away, would then never hear of it.
+    if (!request) return;
     if (request.status === 1 && state.status >= 2) {
       request = this.setStatus(request, 2);
     }
@@ -606,7 +654,7 @@ export class TransferEngine {
       }
       if (this.running.get(fileRequestId) === controller) this.running.delete(fileRequestId);
     };
-    void loop();
+    this.background(loop());
   }
 
   private startUpload(fileRequestId: string): void {
@@ -673,6 +721,7 @@ export class TransferEngine {
         if (current.status !== 2) return;
         await this.reporter(current).finish();
         this.reporters.delete(id);
+        if (this.stopped) return; // the store is closed; the hub's sync says "done" at the next start
         const again = this.store.getRequest(id)!;
         if (again.status === 2) this.setStatus(again, 3);
       })().finally(() => this.completing.delete(id));
@@ -713,7 +762,7 @@ export class TransferEngine {
       } catch (error) {
         if (error instanceof BodyTransferError && (error.status === 409 || error.status === 404)) {
           // The offer is no longer ours to download: the hub's offer.state says why; ask for it.
-          void this.resync();
+          this.background(this.resync());
           return true;
         }
         throw error;

@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { performance } from 'node:perf_hooks';
+import { ProgressReporter, type ProgressSample } from '../../src/room/progress.js';
+
+/** The progress reporter on its own (room-api.md §9): integer steps, ten a second at most, one 100, never back. */
+
+function reporter(total: number) {
+  const samples: (ProgressSample & { at: number })[] = [];
+  const r = new ProgressReporter(total, (s) => samples.push({ ...s, at: performance.now() }));
+  return { r, samples };
+}
+
+test('a burst of updates is held to ten events a second, and the last percent before a pause is sent', async () => {
+  const { r, samples } = reporter(1000);
+  for (let bytes = 0; bytes <= 500; bytes += 10) r.update(bytes);
+  await sleep(150);
+  // 0 at once, then the held-back 50 when its turn came.
+  assert.deepEqual(
+    samples.map((s) => s.processedPercents),
+    [0, 50],
+  );
+  assert.ok(samples[1].at - samples[0].at >= 95);
+  assert.equal(samples[1].processedSize, 500);
+  await r.finish();
+  assert.deepEqual(
+    samples.map((s) => s.processedPercents),
+    [0, 50, 100],
+  );
+  assert.equal(samples[2].processedSize, 1000);
+  for (const s of samples) assert.ok(Number.isInteger(s.speed) && s.speed >= 0);
+});
+
+test('100 is sent once, by finish, never by update; nothing after cancel', async () => {
+  const { r, samples } = reporter(100);
+  r.update(100);
+  await sleep(120);
+  assert.equal(samples.length, 0);
+  await r.finish();
+  await r.finish();
+  r.update(100);
+  assert.deepEqual(
+    samples.map((s) => s.processedPercents),
+    [100],
+  );
+  const other = reporter(100);
+  other.r.update(10);
+  other.r.update(20);
+  other.r.cancel();
+  await sleep(120);
+  assert.deepEqual(
+    other.samples.map((s) => s.processedPercents),
+    [10],
+  );
+});
+
+test('a retry that resumes from fewer bytes never reports a lower percent', async () => {
+  const { r, samples } = reporter(1000);
+  r.update(600);
+  await sleep(110);
+  r.update(300);
+  await sleep(110);
+  r.update(500);
+  await sleep(110);
+  r.update(700);
+  await sleep(110);
+  await r.finish();
+  assert.deepEqual(
+    samples.map((s) => s.processedPercents),
+    [60, 70, 100],
+  );
+  for (const s of samples) assert.ok(s.speed >= 0, `speed ${s.speed}`);
+});
