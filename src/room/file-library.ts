@@ -23,6 +23,32 @@ export class FileLibrary {
     return this.store.getFile(fileId);
   }
 
+  /** Files being offered right now (a sendFile waiting for the hub): not deletable until that is settled. */
+  private readonly held = new Map<number, number>();
+
+  /** Holds a file against deletion; returns the release. */
+  hold(fileId: number): () => void {
+    this.held.set(fileId, (this.held.get(fileId) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const count = (this.held.get(fileId) ?? 1) - 1;
+      if (count > 0) this.held.set(fileId, count);
+      else this.held.delete(fileId);
+    };
+  }
+
+  private inUse(fileId: number): string | null {
+    if (this.held.has(fileId))
+      return `file ${fileId} is being offered (a sendFile is waiting for the server)`;
+    const active = this.store.activeRequestsUsingFile(fileId);
+    if (active.length > 0) {
+      return `file ${fileId} is used by file request ${active[0].fileRequestId} (status ${active[0].status})`;
+    }
+    return null;
+  }
+
   get(fileId: number): FileRecord {
     const file = this.store.getFile(fileId);
     if (!file) throw new ApiError(ErrorCode.NotFound, `file ${fileId} does not exist`);
@@ -35,13 +61,8 @@ export class FileLibrary {
    */
   async delete(fileId: number): Promise<() => void> {
     this.get(fileId);
-    const active = this.store.activeRequestsUsingFile(fileId);
-    if (active.length > 0) {
-      throw new ApiError(
-        ErrorCode.Conflict,
-        `file ${fileId} is used by file request ${active[0].fileRequestId} (status ${active[0].status})`,
-      );
-    }
+    const busy = this.inUse(fileId);
+    if (busy) throw new ApiError(ErrorCode.Conflict, busy);
     const entries = this.store.transaction(() => {
       const named = this.store.historyForFile(fileId);
       this.store.deleteHistoryForFile(fileId);
@@ -66,7 +87,7 @@ export class FileLibrary {
       const fileIds = new Set(entries.map((entry) => entry.fileId));
       for (const fileId of fileIds) {
         if (!this.store.getFile(fileId)) continue;
-        if (this.store.activeRequestsUsingFile(fileId).length > 0) continue;
+        if (this.inUse(fileId)) continue;
         await this.files.remove(fileId);
       }
     }

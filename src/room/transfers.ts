@@ -168,6 +168,56 @@ export class TransferEngine {
     }
   }
 
+  /**
+   * Offers a stored file through the hub and records the outgoing request. The file is held for the duration of
+   * the hub's answer, so it cannot be deleted between the check and the record (room-api.md §8: 409).
+   */
+  private async offer(
+    fileId: number,
+    target: { to: string } | { conference: true },
+    subject: 'sendFile' | 'sendFileToConference',
+  ): Promise<RequestRecord> {
+    const file = this.room.library.get(fileId);
+    const fileRequestId = randomUUID();
+    const release = this.room.library.hold(fileId);
+    try {
+      let created: OfferCreated;
+      try {
+        created = (await this.room.session.link.request('offer.create', {
+          sendId: fileRequestId,
+          ...target,
+          fileName: file.fileName,
+          fileSize: file.fileSize,
+          sha256: file.sha256,
+        })) as unknown as OfferCreated;
+      } catch (error) {
+        throw linkFailure(error, subject);
+      }
+      const recipient = 'to' in target ? created.offers[0] : null;
+      const request: RequestRecord = {
+        fileRequestId,
+        direction: 1,
+        status: recipient ? 1 : 2,
+        statusReason: null,
+        fileName: file.fileName,
+        fileSize: file.fileSize,
+        sha256: file.sha256,
+        fileId: file.fileId,
+        peerId: recipient?.peerId ?? null,
+        peerDn: recipient?.peerDn ?? null,
+        confId: recipient ? null : (created.confId ?? null),
+        timestamp: created.createdAt ?? this.room.clock.now(),
+        hubId: fileRequestId,
+        processed: 0,
+        account: this.account,
+      };
+      this.store.insertRequest(request);
+      return request;
+    } finally {
+      release();
+    }
+  }
+
   async sendToUser(
     fileId: number,
     peer: string | undefined,
@@ -176,50 +226,17 @@ export class TransferEngine {
     if (peer.includes('/'))
       throw badRequest(`"${peer}" is an InstanceId: send to a TrueConf ID (name@domain)`);
     this.requireAvailable();
-    const file = this.room.library.get(fileId);
-    const fileRequestId = randomUUID();
-    let created: OfferCreated;
-    try {
-      created = (await this.room.session.link.request('offer.create', {
-        sendId: fileRequestId,
-        to: peer.trim(),
-        fileName: file.fileName,
-        fileSize: file.fileSize,
-        sha256: file.sha256,
-      })) as unknown as OfferCreated;
-    } catch (error) {
-      throw linkFailure(error, 'sendFile');
-    }
-    const target = created.offers[0];
-    const request: RequestRecord = {
-      fileRequestId,
-      direction: 1,
-      status: 1,
-      statusReason: null,
-      fileName: file.fileName,
-      fileSize: file.fileSize,
-      sha256: file.sha256,
-      fileId: file.fileId,
-      peerId: target.peerId,
-      peerDn: target.peerDn,
-      confId: null,
-      timestamp: this.room.clock.now(),
-      hubId: fileRequestId,
-      processed: 0,
-      account: this.account,
-    };
-    request.timestamp = created.createdAt ?? request.timestamp;
-    this.store.insertRequest(request);
+    const request = await this.offer(fileId, { to: peer.trim() }, 'sendFile');
     return {
-      fileRequestId,
+      fileRequestId: request.fileRequestId,
       announce: () =>
         this.events.emit('outgoingFileRequestSent', {
-          fileRequestId,
-          peerId: target.peerId,
-          peerDn: target.peerDn,
-          fileName: file.fileName,
-          fileSize: file.fileSize,
-          fileId: file.fileId,
+          fileRequestId: request.fileRequestId,
+          peerId: request.peerId ?? '',
+          peerDn: request.peerDn ?? '',
+          fileName: request.fileName,
+          fileSize: request.fileSize,
+          fileId: fileId,
           timestamp: request.timestamp,
         }),
     };
@@ -227,55 +244,24 @@ export class TransferEngine {
 
   async sendToConference(fileId: number): Promise<{ fileRequestId: string; announce: () => void }> {
     this.requireAvailable();
-    const file = this.room.library.get(fileId);
+    this.room.library.get(fileId);
     if (this.room.session.appState() !== AppState.InConference) {
       throw conflict('sendFileToConference needs a group conference (appState 5)');
     }
-    const fileRequestId = randomUUID();
-    let created: OfferCreated;
-    try {
-      created = (await this.room.session.link.request('offer.create', {
-        sendId: fileRequestId,
-        conference: true,
-        fileName: file.fileName,
-        fileSize: file.fileSize,
-        sha256: file.sha256,
-      })) as unknown as OfferCreated;
-    } catch (error) {
-      throw linkFailure(error, 'sendFileToConference');
-    }
-    const request: RequestRecord = {
-      fileRequestId,
-      direction: 1,
-      status: 2,
-      statusReason: null,
-      fileName: file.fileName,
-      fileSize: file.fileSize,
-      sha256: file.sha256,
-      fileId: file.fileId,
-      peerId: null,
-      peerDn: null,
-      confId: created.confId ?? null,
-      timestamp: created.createdAt ?? this.room.clock.now(),
-      hubId: fileRequestId,
-      processed: 0,
-      account: this.account,
-    };
-    request.timestamp = created.createdAt ?? request.timestamp;
-    this.store.insertRequest(request);
+    const request = await this.offer(fileId, { conference: true }, 'sendFileToConference');
     return {
-      fileRequestId,
+      fileRequestId: request.fileRequestId,
       announce: () => {
         this.events.emit('outgoingFileRequestSentToConference', {
-          fileRequestId,
-          fileName: file.fileName,
-          fileSize: file.fileSize,
-          fileId: file.fileId,
+          fileRequestId: request.fileRequestId,
+          fileName: request.fileName,
+          fileSize: request.fileSize,
+          fileId,
           confId: request.confId ?? '',
           timestamp: request.timestamp,
         });
         this.announceStatus(request);
-        this.startUpload(fileRequestId);
+        this.startUpload(request.fileRequestId);
       },
     };
   }

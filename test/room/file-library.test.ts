@@ -2,7 +2,7 @@ import { test, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { TestBed } from '../helpers/harness.js';
+import { TestBed, loggedIn } from '../helpers/harness.js';
 import { RoomApiError } from '../../src/client/index.js';
 import { MessageLog, httpUrl, listDir, uploadOk, type RawMessage } from '../helpers/http.js';
 import type { Room } from '../../src/room/room.js';
@@ -172,6 +172,39 @@ describe('deleteFileTransferFile', () => {
     assert.ok(existsSync(room.pathOfFile(a.fileId)));
     assert.ok((await api.call('getFileList')).fileList.some((f) => f.fileId === a.fileId));
   });
+});
+
+test('a file being offered (sendFile waiting for the server) cannot be deleted until the offer is recorded', async () => {
+  const hub = await bed.hub({ accounts: ['alice', 'bob'] });
+  const room = await bed.room({ hub, as: 'alice' });
+  await loggedIn(room);
+  const api = await bed.connect(room);
+  const { fileId } = (await uploadOk(room, api.tokenForHttpServer, 'offer.txt', 'offered')).reply;
+  // The hub holds its answer to offer.create until the test lets it go.
+  const handlers = (hub.links as unknown as { handlers: Map<string, (...args: unknown[]) => unknown> })
+    .handlers;
+  const create = handlers.get('offer.create')!;
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let reached!: () => void;
+  const atHub = new Promise<void>((resolve) => (reached = resolve));
+  handlers.set('offer.create', async (...args: unknown[]) => {
+    reached();
+    await gate;
+    return create(...args);
+  });
+  const sending = api.call('sendFile', { fileId, peerId: 'bob' });
+  await atHub;
+  // Another connection: one connection's requests are answered in order, so this one would wait behind sendFile.
+  const other = await bed.connect(room);
+  await expectApiError(other.call('deleteFileTransferFile', { fileId }), 409);
+  release();
+  const sent = await sending;
+  // Recorded as waiting for bob: still not deletable, and the file is there for the upload.
+  await expectApiError(api.call('deleteFileTransferFile', { fileId }), 409);
+  assert.ok(existsSync(room.pathOfFile(fileId)));
+  const info = await api.call('getFileRequestInfo', { fileRequestId: sent.sentFileRequestId });
+  assert.equal(info.fileId, fileId);
 });
 
 describe('clearFileTransferHistory', () => {
