@@ -206,15 +206,25 @@ export class Conferences {
     this.running.delete(conference.confId);
     this.broadcast(conference, 'conf.ended', { confId: conference.confId }, by ?? undefined);
     conference.participants.clear();
+    this.withdrawInvitations(conference);
   }
 
   private remove(conference: Conference, instanceId: string): void {
     conference.participants.delete(instanceId);
     if (conference.participants.size === 0) {
       this.running.delete(conference.confId);
+      this.withdrawInvitations(conference);
       return;
     }
     this.broadcast(conference, 'conf.left', { confId: conference.confId, peerId: instanceId });
+  }
+
+  /** A conference that ended takes back its open invitations: the invitees stop being called (appState 4). */
+  private withdrawInvitations(conference: Conference): void {
+    for (const peerId of conference.invited.keys()) {
+      this.hub.links.pushTo(peerId, 'conf.uninvite', { confId: conference.confId });
+    }
+    conference.invited.clear();
   }
 
   /** A room whose link closed or that logged out leaves whatever conference it was in. */

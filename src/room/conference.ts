@@ -145,7 +145,8 @@ export class ConferenceState {
       })) as unknown as ConferenceView;
       return this.enter(view, view.confId);
     } catch (error) {
-      if (error instanceof LinkError && error.code === 'not_found') this.dropInvitation();
+      // Dropped once the failure reply is out (replies are sent before any setImmediate callback runs).
+      if (error instanceof LinkError && error.code === 'not_found') setImmediate(() => this.dropInvitation());
       throw fail(error, 'accept');
     }
   }
@@ -280,6 +281,9 @@ export class ConferenceState {
         if (this.current?.confId !== confId) return;
         this.current = null;
         this.left(confId);
+        break;
+      case 'conf.uninvite':
+        if (this.invitation?.confId === confId) this.dropInvitation();
         break;
       case 'conf.rejected':
         this.events.emit('rejectReceived', {
