@@ -12,16 +12,36 @@ export class BrowserRoomClient extends RoomClient {
     });
   }
 
-  /** Uploads a Blob or File (multipart, as TrueConf clients do) with upload progress; resolves to its fileId. */
-  async upload(file: Blob, options: { name?: string; onProgress?: (sent: number, total: number) => void } = {}) {
-    const token = await this.httpToken();
+  /**
+   * Uploads a Blob or File (multipart, as TrueConf clients do) with upload progress; resolves to its fileId. A
+   * token the room refuses (it restarted, or its tokens were cleared) is renewed and the upload made once more.
+   */
+  async upload(
+    file: Blob,
+    options: { name?: string; onProgress?: (sent: number, total: number) => void } = {},
+  ): Promise<number> {
+    try {
+      return await this.uploadOnce(file, options, false);
+    } catch (error) {
+      if (!(error instanceof RoomApiError && error.errorCode === 401)) throw error;
+      return this.uploadOnce(file, options, true);
+    }
+  }
+
+  private async uploadOnce(
+    file: Blob,
+    options: { name?: string; onProgress?: (sent: number, total: number) => void },
+    forceToken: boolean,
+  ): Promise<number> {
+    const token = await this.httpToken(forceToken);
     const name = options.name ?? (file as File).name ?? 'file';
+    const base = await this.httpBaseReady();
     const form = new FormData();
     form.append('file', file, name);
     return new Promise<number>((resolve, reject) => {
       // XMLHttpRequest, not fetch: only it reports upload progress.
       const xhr = new XMLHttpRequest();
-      xhr.open('POST', `${this.httpBase}/files/?token=${encodeURIComponent(token)}`);
+      xhr.open('POST', `${base}/files/?token=${encodeURIComponent(token)}`);
       xhr.upload.onprogress = (event) => options.onProgress?.(event.loaded, event.total);
       xhr.onerror = () => reject(new RoomApiError('upload', 'the upload was interrupted', 0));
       xhr.onload = () => {
@@ -53,5 +73,5 @@ export class BrowserRoomClient extends RoomClient {
 export { BrowserRoomClient as RoomClient };
 export { RoomApiError, RoomConnectionError } from './errors.js';
 export { TransferFailedError, untilDelivered } from './transfer-helpers.js';
-export type { EventMessage } from './connection.js';
-export type { CallOptions, ConnectionState, Reply, RoomClientOptions } from './client.js';
+export type { EventMessage, RoomEvents } from './connection.js';
+export type { CallOptions, ConnectionState, Reply, RoomApiMethods, RoomClientOptions } from './client.js';

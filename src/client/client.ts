@@ -1,10 +1,6 @@
 import { methods, type MethodName, type MethodParams, type MethodReply } from '../protocol/methods.js';
 import type { EventName } from '../protocol/events.js';
-import {
-  RoomConnection,
-  type EventMessage,
-  type WebSocketFactory,
-} from './connection.js';
+import { RoomConnection, type EventMessage, type WebSocketFactory } from './connection.js';
 import { RoomApiError, RoomConnectionError } from './errors.js';
 
 export interface CallOptions {
@@ -38,14 +34,27 @@ export interface RoomClientOptions {
   fetch?: typeof fetch;
 }
 
-export type Reply<M extends MethodName> = MethodReply<M> & { method: M; requestId: string; result: true };
+/** What every successful reply carries besides its own fields. */
+export interface ReplyEnvelope<M extends MethodName> {
+  method: M;
+  /** The requestId the client sent: replies are matched to calls by it. */
+  requestId: string;
+  result: true;
+}
+
+/** The successful reply of a method: its fields (room-api.md) and the envelope. */
+export type Reply<M extends MethodName> = MethodReply<M> & ReplyEnvelope<M>;
 export type ConnectionState = 'connected' | 'reconnecting' | 'closed';
 
-/** One typed async method per Room API method, named as in the contract. */
+/**
+ * One typed async method per Room API method, named as in the contract (room-api.md): each resolves to the
+ * method's reply, or rejects with a {@link RoomApiError} `{ method, error, errorCode }` (a failure reply) or a
+ * {@link RoomConnectionError} (no reply in time, or the connection closed).
+ */
 export type RoomApiMethods = {
   [M in MethodName]: object extends MethodParams<M>
-    ? (params?: MethodParams<M>, options?: CallOptions) => Promise<Reply<M>>
-    : (params: MethodParams<M>, options?: CallOptions) => Promise<Reply<M>>;
+    ? (params?: MethodParams<M>, options?: CallOptions) => Promise<MethodReply<M> & ReplyEnvelope<M>>
+    : (params: MethodParams<M>, options?: CallOptions) => Promise<MethodReply<M> & ReplyEnvelope<M>>;
 };
 
 type AnyListener = (event: EventMessage) => void;
@@ -67,7 +76,10 @@ async function resolveEndpoint(options: RoomClientOptions): Promise<Endpoint> {
     const port = Number(url.port || (url.protocol === 'https:' || url.protocol === 'wss:' ? 443 : 80));
     if (url.protocol === 'ws:' || url.protocol === 'wss:') apiPort = port;
     else if (url.protocol === 'http:' || url.protocol === 'https:') configPort = port;
-    else throw new RoomConnectionError(`unsupported URL ${options.url}: use ws://host:apiPort or http://host:webPort`);
+    else
+      throw new RoomConnectionError(
+        `unsupported URL ${options.url}: use ws://host:apiPort or http://host:webPort`,
+      );
   }
   if (apiPort !== undefined) return { host, apiPort, httpPort: null };
   if (configPort === undefined) throw new RoomConnectionError('give the API port, the web port, or a URL');
@@ -78,7 +90,9 @@ async function resolveEndpoint(options: RoomClientOptions): Promise<Endpoint> {
     const response = await doFetch(`http://${hostPart}:${configPort}/public/default/config.json`);
     config = (await response.json()) as typeof config;
   } catch (error) {
-    throw new RoomConnectionError(`cannot read config.json from ${hostPart}:${configPort}: ${(error as Error).message}`);
+    throw new RoomConnectionError(
+      `cannot read config.json from ${hostPart}:${configPort}: ${(error as Error).message}`,
+    );
   }
   const ws = Number(config.config?.websocket?.port);
   const http = Number(config.config?.http?.port);
@@ -86,10 +100,42 @@ async function resolveEndpoint(options: RoomClientOptions): Promise<Endpoint> {
   return { host, apiPort: ws, httpPort: Number.isInteger(http) && http > 0 ? http : null };
 }
 
+/** A one-shot latch that calls wait on, each within its own timeout. */
+class Gate {
+  private readonly promise: Promise<void>;
+  private resolve!: () => void;
+  private reject!: (error: Error) => void;
+
+  constructor() {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.promise.catch(() => undefined);
+  }
+
+  settle(error?: Error): void {
+    if (error) this.reject(error);
+    else this.resolve();
+  }
+
+  wait(timeoutMs: number, message: string): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new RoomConnectionError(`${message} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    return Promise.race([this.promise, timeout]).finally(() => clearTimeout(timer));
+  }
+}
+
 /**
  * A typed client of one room's API. Browser-safe (no Node-only imports): the Node entry point adds file
  * uploads and downloads from paths, the browser one from Blobs.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the typed methods, installed below
 export class RoomClient {
   host = '127.0.0.1';
   apiPort = 0;
@@ -107,6 +153,10 @@ export class RoomClient {
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private renewTimer: ReturnType<typeof setInterval> | undefined;
   private renewing: Promise<string> | null = null;
+  /** Set while the client reconnects or authorizes again: calls made meanwhile wait for it. */
+  private readyGate: Gate | null = null;
+  private endpoint: Endpoint | null = null;
+  private httpPortRefresh: Promise<void> | null = null;
   protected readonly options: RoomClientOptions;
 
   constructor(options: RoomClientOptions) {
@@ -114,7 +164,10 @@ export class RoomClient {
   }
 
   /** Connects, authorizes and learns the HTTP port; resolves to a ready client. */
-  static async connect<T extends RoomClient>(this: new (options: RoomClientOptions) => T, options: RoomClientOptions): Promise<T> {
+  static async connect<T extends RoomClient>(
+    this: new (options: RoomClientOptions) => T,
+    options: RoomClientOptions,
+  ): Promise<T> {
     const client = new this(options);
     await client.open();
     return client;
@@ -126,41 +179,43 @@ export class RoomClient {
 
   protected async open(): Promise<void> {
     const endpoint = await resolveEndpoint(this.options);
+    this.endpoint = endpoint;
     this.host = endpoint.host;
     this.apiPort = endpoint.apiPort;
     await this.attach(false);
-    this.httpPort = endpoint.httpPort ?? (await this.getAppState()).embeddedHttpPort;
+    try {
+      this.httpPort = endpoint.httpPort ?? (await this.getAppState()).embeddedHttpPort;
+    } catch (error) {
+      this.close();
+      throw error;
+    }
     this.renewTimer = setInterval(() => void this.httpToken().catch(() => undefined), 30_000);
     (this.renewTimer as { unref?: () => void }).unref?.();
   }
 
-  /** Opens a connection and authorizes it: with the issued token when re-connecting, else the credentials. */
-  private async attach(reconnecting: boolean): Promise<void> {
-    const createSocket = this.options.createSocket;
-    if (!createSocket) throw new RoomConnectionError('no WebSocket implementation: use the Node or browser entry point');
-    const hostPart = this.host.includes(':') ? `[${this.host}]` : this.host;
-    const connection = new RoomConnection({
-      url: `ws://${hostPart}:${this.apiPort}/`,
-      createSocket,
-      timeoutMs: this.options.timeoutMs,
-    });
-    await connection.open();
-    connection.onAny((event) => this.dispatch(event));
-    connection.onClose(() => this.onClosed(connection));
+  /** The ways to authorize, in order: the issued token (while it may be valid), then the credentials. */
+  private authAttempts(useToken: boolean): Record<string, unknown>[] {
     const secret = this.options.pin ?? this.options.password;
     const attempts: Record<string, unknown>[] = [];
-    if (reconnecting && this.token) attempts.push({ type: 'secured', credentials: this.token });
-    if (this.options.token && !reconnecting) attempts.push({ type: 'secured', credentials: this.options.token });
+    const token = this.token || this.options.token;
+    if (useToken && token) attempts.push({ type: 'secured', credentials: token });
     if (secret !== undefined) attempts.push({ type: 'secured', credentials: secret });
+    // An unprotected room: nothing else to offer (a room that wants credentials refuses it, as it should).
     if (secret === undefined && !this.options.token) attempts.push({ type: 'unsecured' });
-    let lastError: unknown = new RoomConnectionError('no way to authorize');
+    return attempts;
+  }
+
+  /** Authorizes an open connection with the first attempt the room accepts. */
+  private async authorize(connection: RoomConnection, attempts: Record<string, unknown>[]): Promise<void> {
+    let lastError: unknown = new RoomConnectionError(
+      'no way to authorize: give a PIN, a password or a token',
+    );
     for (const attempt of attempts) {
       try {
         const reply = (await connection.callRaw('auth', {
           ...attempt,
           ...(this.options.role ? { role: this.options.role } : {}),
         })) as unknown as Reply<'auth'>;
-        this.connection = connection;
         this.token = reply.token;
         this.privileges = reply.previleges;
         this.setHttpToken(reply.tokenForHttpServer);
@@ -168,10 +223,40 @@ export class RoomClient {
       } catch (error) {
         lastError = error;
         if (!(error instanceof RoomApiError) || error.errorCode === 429) break;
+        // A token the room no longer knows (it restarted, or clearTokens): don't offer it again.
+        if (attempt.credentials !== undefined && attempt.credentials === this.token) this.token = '';
       }
     }
-    connection.close();
     throw lastError;
+  }
+
+  /** Opens a connection and authorizes it: with the issued token when re-connecting, else the credentials. */
+  private async attach(reconnecting: boolean): Promise<void> {
+    const createSocket = this.options.createSocket;
+    if (!createSocket) {
+      throw new RoomConnectionError('no WebSocket implementation: use the Node or browser entry point');
+    }
+    const hostPart = this.host.includes(':') ? `[${this.host}]` : this.host;
+    const connection = new RoomConnection({
+      url: `ws://${hostPart}:${this.apiPort}/`,
+      createSocket,
+      timeoutMs: this.options.timeoutMs,
+    });
+    await connection.open();
+    connection.onAny((event) => this.dispatch(connection, event));
+    connection.onClose(() => this.onClosed(connection));
+    try {
+      await this.authorize(connection, this.authAttempts(reconnecting || this.options.token !== undefined));
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
+    if (this.closedByUser) {
+      // close() was called while this connection was being made: it must not outlive the client.
+      connection.close();
+      throw new RoomConnectionError('the client was closed');
+    }
+    this.connection = connection;
   }
 
   private onClosed(connection: RoomConnection): void {
@@ -181,6 +266,7 @@ export class RoomClient {
       this.setState('closed');
       return;
     }
+    this.readyGate ??= new Gate();
     this.setState('reconnecting');
     let delay = 1000;
     const retry = () => {
@@ -188,18 +274,29 @@ export class RoomClient {
         if (this.closedByUser) return;
         try {
           await this.attach(true);
-          this.setState('connected');
         } catch {
+          if (this.closedByUser) return;
           delay = Math.min(delay * 2, 30_000);
           retry();
+          return;
         }
+        this.openGate();
+        // The room may have come back with another HTTP port.
+        this.refreshHttpPort();
+        this.setState('connected');
       }, delay);
     };
     retry();
   }
 
+  private openGate(error?: Error): void {
+    const gate = this.readyGate;
+    this.readyGate = null;
+    gate?.settle(error);
+  }
+
   private setState(state: ConnectionState): void {
-    for (const listener of this.stateListeners) listener(state);
+    for (const listener of [...this.stateListeners]) listener(state);
   }
 
   /** `connected` after a reconnect, `reconnecting` when the link dropped, `closed` at the end. */
@@ -209,40 +306,81 @@ export class RoomClient {
   }
 
   get connected(): boolean {
-    return this.connection?.isOpen ?? false;
+    return (this.connection?.isOpen ?? false) && this.readyGate === null;
   }
 
+  /** Closes the connection and stops reconnecting; calls in flight or waiting reject. */
   close(): void {
+    if (this.closedByUser) return;
     this.closedByUser = true;
     clearTimeout(this.reconnectTimer);
     clearInterval(this.renewTimer);
+    this.openGate(new RoomConnectionError('the client was closed'));
     this.connection?.close();
     this.connection = null;
     this.setState('closed');
   }
 
-  /** Calls any Room API method by name; the typed methods (`client.sendFile(...)`) are this with types. */
-  request<M extends MethodName>(method: M, params?: MethodParams<M>, options: CallOptions = {}): Promise<Reply<M>> {
+  /**
+   * Calls any Room API method by name; the typed methods (`client.sendFile(...)`) are this with types. While the
+   * client reconnects or authorizes again, the call waits for it (within its timeout) and is sent then.
+   */
+  async request<M extends MethodName>(
+    method: M,
+    params?: MethodParams<M>,
+    options: CallOptions = {},
+  ): Promise<Reply<M>> {
+    if (this.closedByUser) throw new RoomConnectionError('the client is closed');
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 15_000;
+    const started = Date.now();
+    if (this.readyGate) await this.readyGate.wait(timeoutMs, `${method}: not connected to the room`);
     const connection = this.connection;
-    if (!connection) return Promise.reject(new RoomConnectionError('not connected to the room'));
-    return connection.call(method, params, options) as Promise<Reply<M>>;
+    if (!connection) throw new RoomConnectionError('not connected to the room');
+    const left = Math.max(1, timeoutMs - (Date.now() - started));
+    return (await connection.call(method, params, { timeoutMs: left })) as Reply<M>;
   }
 
   // --- events --------------------------------------------------------------------------------------------
 
-  private dispatch(event: EventMessage): void {
-    // An expired token: authorize again (by reconnecting). Cause 1 means another client took the role: let it.
-    if (event.event === 'authorizationNeeded' && (event as { cause?: number }).cause === 8) this.reauthorize();
+  private dispatch(connection: RoomConnection, event: EventMessage): void {
+    // An expired token: authorize again. Cause 1 means another client took the role: let it.
+    if (event.event === 'authorizationNeeded' && (event as { cause?: number }).cause === 8) {
+      this.reauthorize(connection);
+    }
+    // The HTTP server (re)started: it may listen on another port now.
+    if (event.event === 'httpServerStateChanged' && (event as { state?: string }).state === 'running') {
+      this.refreshHttpPort();
+    }
     for (const name of [event.event, '*']) {
-      for (const listener of this.listeners.get(name) ?? []) listener(event);
+      const set = this.listeners.get(name);
+      // A copy: a listener that adds another (once inside once) must not hand it this same event.
+      if (set) for (const listener of [...set]) listener(event);
     }
   }
 
-  /** The room asked this connection to authorize again (token expired): a fresh connection does it. */
-  private reauthorize(): void {
-    this.connection?.close();
+  /**
+   * The room asked this connection to authorize again (its token expired): it is done on the same connection
+   * with the credentials (the token is what expired); calls made meanwhile wait. Without credentials that work,
+   * the connection is dropped and reconnecting takes over.
+   */
+  private reauthorize(connection: RoomConnection): void {
+    if (connection !== this.connection || this.readyGate) return;
+    this.readyGate = new Gate();
+    this.token = '';
+    this.authorize(connection, this.authAttempts(false)).then(
+      () => this.openGate(),
+      () => {
+        // onClosed keeps the gate and reconnects.
+        connection.close();
+      },
+    );
   }
 
+  /**
+   * Listens to one event by name (the names and fields are those of {@link RoomEvents}), e.g.
+   * `client.on('fileRequestStatusChanged', (e) => console.log(e.fileRequestId, e.status))`. Returns the function
+   * that stops listening. Events keep coming after a reconnect.
+   */
   on<E extends EventName>(event: E, listener: (event: EventMessage<E>) => void): () => void {
     let set = this.listeners.get(event);
     if (!set) this.listeners.set(event, (set = new Set()));
@@ -250,11 +388,12 @@ export class RoomClient {
     return () => set.delete(listener as unknown as AnyListener);
   }
 
-  /** Every event, whatever its name. */
+  /** Every event, whatever its name ({@link RoomEvents}); returns the function that stops listening. */
   onAny(listener: (event: EventMessage) => void): () => void {
     return this.on('*' as EventName, listener as (event: EventMessage<EventName>) => void);
   }
 
+  /** The next event of that name only ({@link RoomEvents}); returns the function that cancels it. */
   once<E extends EventName>(event: E, listener: (event: EventMessage<E>) => void): () => void {
     const off = this.on(event, (message) => {
       off();
@@ -263,7 +402,12 @@ export class RoomClient {
     return off;
   }
 
-  /** Resolves with the first event of that name satisfying the predicate (for scripts and tests). */
+  /**
+   * Resolves with the next event of that name ({@link RoomEvents}) that satisfies the predicate, e.g.
+   * `await client.waitFor('fileRequestStatusChanged', (e) => e.status === 3)`; rejects with a
+   * {@link RoomConnectionError} when none comes within `timeoutMs` (default 30 s). Only events that arrive after
+   * the call count: start waiting before the call that causes the event.
+   */
   waitFor<E extends EventName>(
     event: E,
     predicate: (event: EventMessage<E>) => boolean = () => true,
@@ -275,7 +419,16 @@ export class RoomClient {
         reject(new RoomConnectionError(`no "${event}" event within ${timeoutMs} ms`));
       }, timeoutMs);
       const off = this.on(event, (message) => {
-        if (!predicate(message)) return;
+        let matches: boolean;
+        try {
+          matches = predicate(message);
+        } catch (error) {
+          clearTimeout(timer);
+          off();
+          reject(error as Error);
+          return;
+        }
+        if (!matches) return;
         clearTimeout(timer);
         off();
         resolve(message);
@@ -306,6 +459,29 @@ export class RoomClient {
     return this.renewing;
   }
 
+  /**
+   * Learns the HTTP port again, where it was learnt first: config.json when the client was given the web port
+   * (it may name a port other than the room's own, e.g. behind a proxy), else the room's getAppState.
+   */
+  private refreshHttpPort(): void {
+    const refresh = (async () => {
+      const port = this.endpoint?.httpPort
+        ? (await resolveEndpoint(this.options)).httpPort
+        : (await this.getAppState()).embeddedHttpPort;
+      if (port && port > 0) this.httpPort = port;
+    })().catch(() => undefined);
+    const current = refresh.finally(() => {
+      if (this.httpPortRefresh === current) this.httpPortRefresh = null;
+    });
+    this.httpPortRefresh = current;
+  }
+
+  /** The HTTP server's base URL once a refresh of its port in flight is done (uploads and downloads use it). */
+  async httpBaseReady(): Promise<string> {
+    while (this.httpPortRefresh) await this.httpPortRefresh;
+    return this.httpBase;
+  }
+
   /** The HTTP server's base URL, e.g. `http://127.0.0.1:8766`. */
   get httpBase(): string {
     const hostPart = this.host.includes(':') ? `[${this.host}]` : this.host;
@@ -314,11 +490,13 @@ export class RoomClient {
 
   /** The download URL of a file (carries a token: it works for a few minutes). */
   async fileUrl(fileId: number): Promise<string> {
-    return `${this.httpBase}/files/${fileId}?token=${encodeURIComponent(await this.httpToken())}`;
+    const token = await this.httpToken();
+    return `${await this.httpBaseReady()}/files/${fileId}?token=${encodeURIComponent(token)}`;
   }
 }
 
 // One typed method per Room API method, installed from the contract's own table.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging -- the typed methods
 export interface RoomClient extends RoomApiMethods {}
 for (const name of Object.keys(methods) as MethodName[]) {
   Object.defineProperty(RoomClient.prototype, name, {

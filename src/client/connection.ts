@@ -14,7 +14,7 @@ export interface WebSocketLike {
 }
 export type WebSocketFactory = (url: string) => WebSocketLike;
 
-export interface RoomClientOptions {
+export interface RoomConnectionOptions {
   /** `ws://host:port/` of the Room API. */
   url: string;
   createSocket: WebSocketFactory;
@@ -22,8 +22,18 @@ export interface RoomClientOptions {
   timeoutMs?: number;
 }
 
+/** An event as it arrives: `{ method: 'event', event: <name>, ...fields }` (see {@link RoomEvents} for each one's fields). */
 export type EventMessage<E extends EventName = EventName> = { method: 'event'; event: E } & EventFields<E>;
 type Listener<E extends EventName> = (event: EventMessage<E>) => void;
+
+type EventFieldsByName = { [E in EventName]: EventFields<E> };
+
+/**
+ * Every event a room sends, by name, with its fields (room-api.md §3.4, §4, §5, §7, §9): what `client.on(name, …)`,
+ * `once` and `waitFor` hand to their listener, plus `method: 'event'` and `event: name`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface, so that the API reference lists each event
+export interface RoomEvents extends EventFieldsByName {}
 
 interface Pending {
   method: string;
@@ -45,7 +55,7 @@ export class RoomConnection {
   private readonly listeners = new Map<string, Set<(event: never) => void>>();
   private readonly closeListeners = new Set<(code: number, reason: string) => void>();
 
-  constructor(private readonly options: RoomClientOptions) {}
+  constructor(private readonly options: RoomConnectionOptions) {}
 
   get isOpen(): boolean {
     return this.socket?.readyState === OPEN;
@@ -112,7 +122,7 @@ export class RoomConnection {
     });
   }
 
-  on<E extends EventName>(event: E, listener: Listener<E>): () => void {
+  on<E extends EventName>(event: E, listener: (event: EventMessage<E>) => void): () => void {
     let set = this.listeners.get(event);
     if (!set) this.listeners.set(event, (set = new Set()));
     set.add(listener as (event: never) => void);

@@ -2,9 +2,28 @@ import WebSocket from 'ws';
 import { RoomConnection, type WebSocketLike } from './connection.js';
 
 /** The Node entry point of the SDK (`roomfiles/client`). */
-export { NodeRoomClient as RoomClient, type NodeRoomClientOptions as RoomClientOptions } from './node.js';
-export { RoomClient as BaseRoomClient, type CallOptions, type ConnectionState, type Reply } from './client.js';
-export { RoomConnection, type EventMessage, type WebSocketLike, type WebSocketFactory } from './connection.js';
+export {
+  NodeRoomClient as RoomClient,
+  type NodeRoomClientOptions as RoomClientOptions,
+  type SendFileOptions,
+} from './node.js';
+export {
+  RoomClient as BaseRoomClient,
+  type RoomClientOptions as BaseRoomClientOptions,
+  type CallOptions,
+  type ConnectionState,
+  type Reply,
+  type ReplyEnvelope,
+  type RoomApiMethods,
+} from './client.js';
+export {
+  RoomConnection,
+  type EventMessage,
+  type RoomConnectionOptions,
+  type RoomEvents,
+  type WebSocketLike,
+  type WebSocketFactory,
+} from './connection.js';
 export { RoomApiError, RoomConnectionError } from './errors.js';
 export { TransferFailedError, untilDelivered, type TransferWatchOptions } from './transfer-helpers.js';
 export type { TransferProgress } from './node-files.js';

@@ -10,7 +10,16 @@ export type NodeRoomClientOptions = RoomClientOptions & {
   origin?: string;
 };
 
+/** Options of `sendFileTo` and `sendFileToConference(path)`. */
+export type SendFileOptions = TransferWatchOptions & {
+  /** The name the file is offered under (default: the file's own name). */
+  name?: string;
+  /** Progress of the upload to this room, before the transfer itself starts. */
+  onUploadProgress?: (progress: TransferProgress) => void;
+};
+
 /** A RoomClient for Node: sockets from `ws`, files from paths and streams. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- sendFileToConference's overloads
 export class NodeRoomClient extends RoomClient {
   constructor(options: NodeRoomClientOptions) {
     super({
@@ -25,31 +34,45 @@ export class NodeRoomClient extends RoomClient {
     });
   }
 
-  private target() {
-    return { httpBase: this.httpBase, token: () => this.httpToken() };
+  private async target() {
+    return { httpBase: await this.httpBaseReady(), token: (force?: boolean) => this.httpToken(force) };
   }
 
-  /** Streams a file (path or stream with its size) to the room's HTTP server; resolves to its fileId. */
+  /**
+   * Streams a file to the room's built-in HTTP server (multipart, never buffered whole) and resolves to its
+   * `fileId`. The source is a path, or a stream with its exact size; `name` is the file name to store (default:
+   * the path's base name, or `file`). `onProgress` reports the bytes sent. The HTTP token is renewed as needed.
+   */
   async upload(
     source: string | { stream: Readable; size: number },
     options: { name?: string; onProgress?: (progress: TransferProgress) => void } = {},
   ): Promise<number> {
-    return (await uploadToRoom(this.target(), source, options)).fileId;
+    return (await uploadToRoom(await this.target(), source, options)).fileId;
   }
 
-  /** Downloads a file to a path; with `resume`, continues a partial download left by an earlier attempt. */
-  download(
+  /**
+   * Downloads a file of the room to the path `to`, streamed through `<to>.part` (renamed when whole and its
+   * sha256 matches the ETag). With `resume`, a `.part` left by an interrupted download is continued with a Range
+   * request; one of another file, or one that does not check out, is fetched again from the start. `onProgress`
+   * reports the bytes held so far (starting at the resumed offset). Rejects with a RoomApiError carrying the HTTP
+   * status (404 unknown file).
+   */
+  async download(
     fileId: number,
     options: { to: string; resume?: boolean; onProgress?: (progress: TransferProgress) => void },
-  ) {
-    return downloadFromRoom(this.target(), fileId, options.to, options);
+  ): Promise<{ path: string; size: number; sha256: string }> {
+    return downloadFromRoom(await this.target(), fileId, options.to, options);
   }
 
-  /** Uploads a file and sends it to a user; resolves at status 3, rejects with TransferFailedError at status 0. */
+  /**
+   * Uploads a file and sends it to a user (`bob@files.local`, or `bob` in the server's domain). Resolves with the
+   * outgoing request's id and the fileId once the transfer reaches status 3; rejects with a TransferFailedError
+   * ("bob@files.local rejected report.pdf") at status 0, or with the RoomApiError of `sendFile` (404 unknown user).
+   */
   async sendFileTo(
     peerId: string,
     path: string,
-    options: TransferWatchOptions & { name?: string; onUploadProgress?: (progress: TransferProgress) => void } = {},
+    options: SendFileOptions = {},
   ): Promise<{ fileRequestId: string; fileId: number }> {
     const fileId = await this.upload(path, { name: options.name, onProgress: options.onUploadProgress });
     const fileRequestId = await untilDelivered(
@@ -61,8 +84,7 @@ export class NodeRoomClient extends RoomClient {
   }
 }
 
-type SendOptions = TransferWatchOptions & { name?: string; onUploadProgress?: (progress: TransferProgress) => void };
-
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- installed on the prototype below
 export interface NodeRoomClient {
   sendFileToConference: {
     /** The Room API method: offers a file already on the room to the current conference. */
@@ -71,7 +93,7 @@ export interface NodeRoomClient {
      * The helper: uploads a file from a path and offers it to the current conference; resolves when the hub
      * holds it (status 3).
      */
-    (path: string, options?: SendOptions): Promise<{ fileRequestId: string; fileId: number }>;
+    (path: string, options?: SendFileOptions): Promise<{ fileRequestId: string; fileId: number }>;
   };
 }
 
@@ -79,10 +101,13 @@ const apiSendFileToConference = RoomClient.prototype.sendFileToConference;
 NodeRoomClient.prototype.sendFileToConference = async function (
   this: NodeRoomClient,
   pathOrParams: string | { fileId: number | string },
-  options: SendOptions & CallOptions = {},
+  options: SendFileOptions & CallOptions = {},
 ) {
   if (typeof pathOrParams !== 'string') return apiSendFileToConference.call(this, pathOrParams, options);
-  const fileId = await this.upload(pathOrParams, { name: options.name, onProgress: options.onUploadProgress });
+  const fileId = await this.upload(pathOrParams, {
+    name: options.name,
+    onProgress: options.onUploadProgress,
+  });
   const fileRequestId = await untilDelivered(
     this,
     async () => (await this.request('sendFileToConference', { fileId })).sentFileRequestId,

@@ -79,11 +79,15 @@ export async function untilDelivered(
   const offs = [
     client.on('fileRequestStatusChanged', handle),
     client.on('outgoingFileRequestUploadingProgress', handle),
-    client.onConnectionState(async (state) => {
+    client.onConnectionState((state) => {
       if (state !== 'connected' || id === null) return;
-      // Events sent while the connection was down are lost: ask for the request's state instead.
-      const info = await client.getFileRequestInfo({ fileRequestId: id });
-      handle({ ...info, method: 'event', event: 'fileRequestStatusChanged' } as unknown as EventMessage);
+      // Events sent while the connection was down are lost: ask for the request's state instead. A failure
+      // here (the link dropped again) is left to the next reconnect, never an unhandled rejection.
+      client.getFileRequestInfo({ fileRequestId: id }).then(
+        (info) =>
+          handle({ ...info, method: 'event', event: 'fileRequestStatusChanged' } as unknown as EventMessage),
+        () => undefined,
+      );
     }),
   ];
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -94,7 +98,10 @@ export async function untilDelivered(
       options.timeoutMs === undefined
         ? null
         : new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`transfer ${id} did not finish in time`)), options.timeoutMs);
+            timer = setTimeout(
+              () => reject(new Error(`transfer ${id} did not finish in time`)),
+              options.timeoutMs,
+            );
           });
     await (timeout ? Promise.race([finished, timeout]) : finished);
     return id;
