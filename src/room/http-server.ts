@@ -62,6 +62,14 @@ function etagListMatches(header: string, etag: string, weak: boolean): boolean {
   });
 }
 
+/**
+ * Browsers write a multipart file name with `"`, CR and LF percent-encoded (HTML's form encoding), and busboy
+ * leaves them so: without this, `a "b".txt` would be stored as `a %22b%22.txt`.
+ */
+export function decodeFormFileName(raw: string): string {
+  return raw.replace(/%22/g, '"').replace(/%0D/gi, '\r').replace(/%0A/gi, '\n');
+}
+
 function parseFileId(raw: string): number | null {
   return /^[0-9]{1,10}$/.test(raw) && Number(raw) < 2 ** 31 ? Number(raw) : null;
 }
@@ -151,7 +159,7 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
       if (!part)
         return sendError(reply, 400, 'the multipart body has no file part (expected a part named "file")');
       source = part.file;
-      name = part.filename ?? '';
+      name = decodeFormFileName(part.filename ?? '');
     } else if ((request.headers['content-type'] ?? '').startsWith('application/octet-stream')) {
       source = request.raw;
       const query = request.query as Record<string, unknown>;

@@ -242,6 +242,16 @@ describe('upload', () => {
     assertOnlyNumericBodies(room);
   });
 
+  test('a name with quotes, as browsers encode it in multipart (%22), is stored with its quotes', async () => {
+    const { room, token } = await roomWithToken();
+    // fetch's FormData encodes file names as browsers do: `"` becomes %22 on the wire.
+    const form = new FormData();
+    form.append('file', new Blob(['quoted']), 'a "b".txt');
+    const response = await fetch(httpUrl(room, '/files/', token), { method: 'POST', body: form });
+    assert.equal(response.status, 200);
+    assert.equal(((await response.json()) as UploadReply).fileName, 'a "b".txt');
+  });
+
   test('names are sanitized (§6) and bodies are stored under their id only', async () => {
     const { room, token } = await roomWithToken();
     const cases: [string, string][] = [
