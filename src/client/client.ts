@@ -1,7 +1,7 @@
 import { methods, type MethodName, type MethodParams, type MethodReply } from '../protocol/methods.js';
-import type { EventName } from '../protocol/events.js';
 import { RoomConnection, type EventMessage, type WebSocketFactory } from './connection.js';
 import { RoomApiError, RoomConnectionError } from './errors.js';
+import { EventRegistry } from './event-registry.js';
 
 export interface CallOptions {
   /** Per-call timeout in milliseconds (default: the client's, 15 s). */
@@ -56,8 +56,6 @@ export type RoomApiMethods = {
     ? (params?: MethodParams<M>, options?: CallOptions) => Promise<MethodReply<M> & ReplyEnvelope<M>>
     : (params: MethodParams<M>, options?: CallOptions) => Promise<MethodReply<M> & ReplyEnvelope<M>>;
 };
-
-type AnyListener = (event: EventMessage) => void;
 
 interface Endpoint {
   host: string;
@@ -136,7 +134,7 @@ class Gate {
  * uploads and downloads from paths, the browser one from Blobs.
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the typed methods, installed below
-export class RoomClient {
+export class RoomClient extends EventRegistry {
   host = '127.0.0.1';
   apiPort = 0;
   httpPort = 0;
@@ -147,7 +145,6 @@ export class RoomClient {
   private httpTokenValue = '';
   private httpTokenIssuedAt = 0;
   private connection: RoomConnection | null = null;
-  private readonly listeners = new Map<string, Set<AnyListener>>();
   private readonly stateListeners = new Set<(state: ConnectionState) => void>();
   private closedByUser = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -160,6 +157,7 @@ export class RoomClient {
   protected readonly options: RoomClientOptions;
 
   constructor(options: RoomClientOptions) {
+    super(30_000);
     this.options = options;
   }
 
@@ -351,11 +349,7 @@ export class RoomClient {
     if (event.event === 'httpServerStateChanged' && (event as { state?: string }).state === 'running') {
       this.refreshHttpPort();
     }
-    for (const name of [event.event, '*']) {
-      const set = this.listeners.get(name);
-      // A copy: a listener that adds another (once inside once) must not hand it this same event.
-      if (set) for (const listener of [...set]) listener(event);
-    }
+    this.emitEvent(event);
   }
 
   /**
@@ -374,66 +368,6 @@ export class RoomClient {
         connection.close();
       },
     );
-  }
-
-  /**
-   * Listens to one event by name (the names and fields are those of {@link RoomEvents}), e.g.
-   * `client.on('fileRequestStatusChanged', (e) => console.log(e.fileRequestId, e.status))`. Returns the function
-   * that stops listening. Events keep coming after a reconnect.
-   */
-  on<E extends EventName>(event: E, listener: (event: EventMessage<E>) => void): () => void {
-    let set = this.listeners.get(event);
-    if (!set) this.listeners.set(event, (set = new Set()));
-    set.add(listener as unknown as AnyListener);
-    return () => set.delete(listener as unknown as AnyListener);
-  }
-
-  /** Every event, whatever its name ({@link RoomEvents}); returns the function that stops listening. */
-  onAny(listener: (event: EventMessage) => void): () => void {
-    return this.on('*' as EventName, listener as (event: EventMessage<EventName>) => void);
-  }
-
-  /** The next event of that name only ({@link RoomEvents}); returns the function that cancels it. */
-  once<E extends EventName>(event: E, listener: (event: EventMessage<E>) => void): () => void {
-    const off = this.on(event, (message) => {
-      off();
-      listener(message);
-    });
-    return off;
-  }
-
-  /**
-   * Resolves with the next event of that name ({@link RoomEvents}) that satisfies the predicate, e.g.
-   * `await client.waitFor('fileRequestStatusChanged', (e) => e.status === 3)`; rejects with a
-   * {@link RoomConnectionError} when none comes within `timeoutMs` (default 30 s). Only events that arrive after
-   * the call count: start waiting before the call that causes the event.
-   */
-  waitFor<E extends EventName>(
-    event: E,
-    predicate: (event: EventMessage<E>) => boolean = () => true,
-    timeoutMs = 30_000,
-  ): Promise<EventMessage<E>> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        off();
-        reject(new RoomConnectionError(`no "${event}" event within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const off = this.on(event, (message) => {
-        let matches: boolean;
-        try {
-          matches = predicate(message);
-        } catch (error) {
-          clearTimeout(timer);
-          off();
-          reject(error as Error);
-          return;
-        }
-        if (!matches) return;
-        clearTimeout(timer);
-        off();
-        resolve(message);
-      });
-    });
   }
 
   // --- the built-in HTTP server --------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 import type { MethodName, MethodParams, MethodReply } from '../protocol/methods.js';
 import type { EventFields, EventName } from '../protocol/events.js';
 import { RoomApiError, RoomConnectionError } from './errors.js';
+import { EventRegistry } from './event-registry.js';
 
 /** The subset of the WebSocket interface the client needs: the browser's, or `ws` in Node. */
 export interface WebSocketLike {
@@ -24,7 +25,6 @@ export interface RoomConnectionOptions {
 
 /** An event as it arrives: `{ method: 'event', event: <name>, ...fields }` (see {@link RoomEvents} for each one's fields). */
 export type EventMessage<E extends EventName = EventName> = { method: 'event'; event: E } & EventFields<E>;
-type Listener<E extends EventName> = (event: EventMessage<E>) => void;
 
 type EventFieldsByName = { [E in EventName]: EventFields<E> };
 
@@ -48,14 +48,15 @@ const OPEN = 1;
  * A Room API connection: one typed call per method, replies matched by requestId (so concurrent calls of one
  * method never mix), and typed events. Free of Node-only imports: the web interface bundles it.
  */
-export class RoomConnection {
+export class RoomConnection extends EventRegistry {
   private socket: WebSocketLike | null = null;
   private nextRequestId = 1;
   private readonly pending = new Map<string, Pending>();
-  private readonly listeners = new Map<string, Set<(event: never) => void>>();
   private readonly closeListeners = new Set<(code: number, reason: string) => void>();
 
-  constructor(private readonly options: RoomConnectionOptions) {}
+  constructor(private readonly options: RoomConnectionOptions) {
+    super(15_000);
+  }
 
   get isOpen(): boolean {
     return this.socket?.readyState === OPEN;
@@ -122,38 +123,6 @@ export class RoomConnection {
     });
   }
 
-  on<E extends EventName>(event: E, listener: (event: EventMessage<E>) => void): () => void {
-    let set = this.listeners.get(event);
-    if (!set) this.listeners.set(event, (set = new Set()));
-    set.add(listener as (event: never) => void);
-    return () => set.delete(listener as (event: never) => void);
-  }
-
-  /** Every event, whatever its name. */
-  onAny(listener: (event: EventMessage) => void): () => void {
-    return this.on('*' as EventName, listener as Listener<EventName>);
-  }
-
-  /** Resolves with the first event of that name that satisfies the predicate. */
-  waitFor<E extends EventName>(
-    event: E,
-    predicate: (event: EventMessage<E>) => boolean = () => true,
-    timeoutMs = 15_000,
-  ): Promise<EventMessage<E>> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        off();
-        reject(new RoomConnectionError(`no "${event}" event within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const off = this.on(event, (message) => {
-        if (!predicate(message)) return;
-        clearTimeout(timer);
-        off();
-        resolve(message);
-      });
-    });
-  }
-
   private receive(text: string): void {
     let message: Record<string, unknown>;
     try {
@@ -162,10 +131,7 @@ export class RoomConnection {
       return;
     }
     if (message.method === 'event' && typeof message.event === 'string') {
-      for (const name of [message.event, '*']) {
-        for (const listener of this.listeners.get(name) ?? [])
-          (listener as (event: unknown) => void)(message);
-      }
+      this.emitEvent(message as unknown as EventMessage);
       return;
     }
     const requestId = typeof message.requestId === 'string' ? message.requestId : '';
