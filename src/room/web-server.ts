@@ -14,6 +14,37 @@ export interface WebServerDeps {
 
 export const defaultWebRoot = fileURLToPath(new URL('../../web/', import.meta.url));
 
+/** A host name as a browser sends it in `Host` (name, IPv4, or bracketed IPv6), without its port. */
+function hostName(hostHeader: string | undefined): string | null {
+  if (!hostHeader) return null;
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::\d+)?$/.exec(hostHeader.trim());
+  return match ? match[1].toLowerCase() : null;
+}
+
+/**
+ * The web interface loads only what the room itself serves ('self'), and talks only to this room's API and
+ * built-in HTTP server, on the host the page was loaded from. No inline script or style, no frames.
+ */
+export function contentSecurityPolicy(
+  hostHeader: string | undefined,
+  ports: { websocket: number; http: number },
+): string {
+  const host = hostName(hostHeader);
+  const connect = host ? ` ws://${host}:${ports.websocket} http://${host}:${ports.http}` : '';
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    "font-src 'self'",
+    `connect-src 'self'${connect}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
 /**
  * The room's web port: `config.json` for clients discovering the other two ports (room-api.md §1), and the web
  * interface a person uses.
@@ -21,10 +52,11 @@ export const defaultWebRoot = fileURLToPath(new URL('../../web/', import.meta.ur
 export function buildWebServer(deps: WebServerDeps): FastifyInstance {
   const app = createFastify(deps.logger);
 
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', async (request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('x-frame-options', 'DENY');
     reply.header('referrer-policy', 'no-referrer');
+    reply.header('content-security-policy', contentSecurityPolicy(request.headers.host, deps.ports()));
   });
 
   app.get('/public/:name/config.json', async (_request, reply) => {
@@ -37,7 +69,16 @@ export function buildWebServer(deps: WebServerDeps): FastifyInstance {
 
   const root = deps.webRoot ?? defaultWebRoot;
   if (existsSync(root)) {
-    app.register(fastifyStatic, { root, index: ['index.html'], cacheControl: false });
+    app.register(fastifyStatic, {
+      root,
+      index: ['index.html'],
+      cacheControl: false,
+      // Built assets carry a content hash in their names; the page itself must always be asked for again.
+      setHeaders(reply, path) {
+        const immutable = /[\\/]assets[\\/][^\\/]+-[A-Za-z0-9_-]{8,}\.\w+$/.test(path);
+        reply.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
   } else {
     app.get('/', async (_request, reply) =>
       reply

@@ -1,0 +1,753 @@
+import { RoomApiError, RoomConnectionError, type EventMessage } from '../client/browser.js';
+import type { BrowserRoomClient } from '../client/browser.js';
+import type { EventName } from '../protocol/events.js';
+import { normalizePeer, outgoingFailure, rejectCause, loginResult } from './format.js';
+import { forgetPeer, rememberPeer, recentPeers, saveReason, savedReasons } from './storage.js';
+
+/**
+ * What the page knows about its room, built from the Room API's replies and kept live by its events. The
+ * components read `state` and call the actions; nothing here touches the DOM.
+ */
+
+export type Status = 0 | 1 | 2 | 3;
+
+export interface Transfer {
+  fileRequestId: string;
+  /** 0 incoming, 1 outgoing. */
+  direction: 0 | 1;
+  fileName: string;
+  fileSize: number;
+  timestamp: number;
+  status: Status;
+  statusReason?: string;
+  peerId?: string;
+  peerDn?: string;
+  confId?: string;
+  fileId?: number;
+  /** 0–100 while moving; 100 when done. */
+  percent: number;
+  /** Bytes moved so far and bytes per second, when the room reports them. */
+  processed?: number;
+  speed?: number;
+}
+
+export type SendTarget = { kind: 'peer'; peerId: string } | { kind: 'conference'; title: string };
+
+/** A file this page is uploading to its room before the room offers it (the first half of a send). */
+export interface LocalSend {
+  id: number;
+  fileName: string;
+  fileSize: number;
+  to: SendTarget;
+  phase: 'queued' | 'uploading' | 'offering' | 'failed';
+  sent: number;
+  speed: number;
+  startedAt: number;
+  error?: string;
+}
+
+export interface HistoryItem {
+  directionType: 0 | 1;
+  fileName: string;
+  fileSize: number;
+  timestamp: number;
+  fileRequestId: string;
+  fileId: number;
+  peerId?: string;
+  peerDn?: string;
+  confId?: string;
+}
+
+export interface Conference {
+  confId: string;
+  confTitle: string;
+  confType?: number;
+  owner?: string;
+}
+
+export interface Participant {
+  peerId: string;
+  peerDn: string;
+  role: number;
+}
+
+export interface Invite {
+  peerId?: string;
+  peerDn?: string;
+  confTitle?: string;
+  confId?: string;
+}
+
+export interface Notice {
+  id: number;
+  kind: 'info' | 'success' | 'error';
+  text: string;
+}
+
+export type Connection = 'connected' | 'reconnecting';
+
+export interface RoomState {
+  loaded: boolean;
+  connection: Connection;
+  /** 2 admin, 1 user. */
+  privileges: number;
+  login: { isLoggedIn: boolean; peerId?: string; peerDn?: string };
+  server: { state: number; server?: string; port?: number; domain?: string };
+  appState: number;
+  availability: number;
+  /** The outcome of the last login attempt from this page (admin), in words. */
+  loginOutcome: { ok: boolean; text: string } | null;
+  conference: Conference | null;
+  participants: Participant[];
+  invite: Invite | null;
+  transfers: Record<string, Transfer>;
+  history: HistoryItem[];
+  /** fileIds present on the room's HTTP server. */
+  files: Record<number, true>;
+  sends: LocalSend[];
+  notices: Notice[];
+  recentPeers: string[];
+}
+
+function initialState(): RoomState {
+  return {
+    loaded: false,
+    connection: 'connected',
+    privileges: 0,
+    login: { isLoggedIn: false },
+    server: { state: 0 },
+    appState: 0,
+    availability: 2,
+    loginOutcome: null,
+    conference: null,
+    participants: [],
+    invite: null,
+    transfers: {},
+    history: [],
+    files: {},
+    sends: [],
+    notices: [],
+    recentPeers: recentPeers(),
+  };
+}
+
+/** A Room API failure in words: the room's own message, which names the problem. */
+export function describeError(error: unknown): string {
+  if (error instanceof RoomApiError) {
+    const text = error.error.charAt(0).toUpperCase() + error.error.slice(1);
+    if (error.errorCode === 429) return 'Too many attempts: wait a minute, then try again';
+    return text;
+  }
+  if (error instanceof RoomConnectionError)
+    return 'The connection to the room was lost; try again in a moment';
+  return error instanceof Error ? error.message : String(error);
+}
+
+type Fields<E extends EventName> = EventMessage<E> & Record<string, unknown>;
+
+let nextId = 1;
+
+export class RoomModel {
+  state: RoomState = initialState();
+  private readonly listeners = new Set<() => void>();
+  private offs: (() => void)[] = [];
+  private notifyTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Requests an event touched while a refresh was on its way: the event is newer than the refresh. */
+  private touched: Set<string> | null = null;
+  private sendQueue: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(public client: BrowserRoomClient) {}
+
+  // --- store ---------------------------------------------------------------------------------------------
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private set(patch: Partial<RoomState> | ((state: RoomState) => Partial<RoomState>), now = false): void {
+    const changes = typeof patch === 'function' ? patch(this.state) : patch;
+    this.state = { ...this.state, ...changes };
+    if (now) return this.notify();
+    // Progress comes many times a second for several requests: one render per 50 ms is plenty.
+    this.notifyTimer ??= setTimeout(() => this.notify(), 50);
+  }
+
+  private notify(): void {
+    clearTimeout(this.notifyTimer);
+    this.notifyTimer = undefined;
+    for (const listener of this.listeners) listener();
+  }
+
+  private later(key: string, delayMs: number, action: () => void): void {
+    clearTimeout(this.timers.get(key));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        if (!this.closed) action();
+      }, delayMs),
+    );
+  }
+
+  notice(kind: Notice['kind'], text: string): void {
+    const id = nextId++;
+    this.set((state) => ({ notices: [...state.notices.slice(-4), { id, kind, text }] }), true);
+    setTimeout(() => this.dismiss(id), kind === 'error' ? 12_000 : 6_000);
+  }
+
+  dismiss(id: number): void {
+    this.set((state) => ({ notices: state.notices.filter((notice) => notice.id !== id) }), true);
+  }
+
+  get domain(): string | undefined {
+    const peerId = this.state.login.peerId;
+    return this.state.server.domain ?? (peerId?.includes('@') ? peerId.split('@')[1] : undefined);
+  }
+
+  // --- life ----------------------------------------------------------------------------------------------
+
+  /** Listens to the client's events and loads everything; again after each reconnect. */
+  async attach(client: BrowserRoomClient): Promise<void> {
+    for (const off of this.offs) off();
+    this.client = client;
+    this.offs = [client.onAny((event) => this.handle(event))];
+    this.set({ connection: 'connected', privileges: client.privileges });
+    await this.refresh();
+  }
+
+  setConnection(connection: Connection): void {
+    this.set({ connection }, true);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const off of this.offs) off();
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    clearTimeout(this.notifyTimer);
+  }
+
+  /** Asks the room for everything the page shows. */
+  async refresh(): Promise<void> {
+    const c = this.client;
+    this.touched = new Set();
+    try {
+      const [login, connected, app, availability, conference, incoming, outgoing, history, files] =
+        await Promise.all([
+          c.getLogin(),
+          c.getConnected(),
+          c.getAppState(),
+          c.getFileTransferAvailability(),
+          c.getConferences(),
+          c.getIncomingFilesRequests(),
+          c.getOutgoingFilesRequests(),
+          c.getFileTransferHistory(),
+          c.getFileList(),
+        ]);
+      const reasons = savedReasons();
+      const transfers: Record<string, Transfer> = {};
+      for (const item of incoming.incomingFilesRequests) {
+        transfers[item.fileRequestId] = {
+          fileRequestId: item.fileRequestId,
+          direction: 0,
+          fileName: item.fileName,
+          fileSize: item.size,
+          timestamp: item.timestamp,
+          status: item.status as Status,
+          statusReason: reasons[item.fileRequestId],
+          peerId: item.peerId,
+          peerDn: item.peerDn,
+          confId: item.confId,
+          percent: item.status === 3 ? 100 : 0,
+        };
+      }
+      for (const item of outgoing.outgoingFilesRequests) {
+        transfers[item.fileRequestId] = {
+          fileRequestId: item.fileRequestId,
+          direction: 1,
+          fileName: item.fileName,
+          fileSize: item.size,
+          timestamp: item.timestamp,
+          status: item.status as Status,
+          statusReason: reasons[item.fileRequestId],
+          peerId: item.peerId,
+          peerDn: item.peerDn,
+          confId: item.confId,
+          fileId: item.fileId,
+          percent: item.status === 3 ? 100 : 0,
+        };
+      }
+      // Incoming items carry no fileId, and no item says how far it got: ask for those that need it.
+      const needInfo = Object.values(transfers)
+        .filter((t) => t.status === 2 || (t.status === 3 && t.direction === 0))
+        .slice(0, 200);
+      const infos = await Promise.all(
+        needInfo.map((t) => c.getFileRequestInfo({ fileRequestId: t.fileRequestId }).catch(() => null)),
+      );
+      for (const info of infos) {
+        const t = info && transfers[info.fileRequestId];
+        if (!t) continue;
+        if (info.fileId !== undefined) t.fileId = info.fileId;
+        if (info.processedPercents !== undefined) t.percent = info.processedPercents;
+      }
+      let participants: Participant[] = [];
+      if (conference.confId) {
+        participants = (await c.getConferenceParticipants().catch(() => ({ participants: [] }))).participants;
+      }
+      const touched = this.touched;
+      this.set((state) => {
+        // Events that arrived while the replies were on their way are newer: keep what they said.
+        for (const id of touched ?? []) {
+          if (state.transfers[id]) transfers[id] = state.transfers[id];
+        }
+        return {
+          loaded: true,
+          privileges: c.privileges,
+          login: login.isLoggedIn
+            ? { isLoggedIn: true, peerId: login.peerId, peerDn: login.peerDn }
+            : { isLoggedIn: false },
+          server: serverOf(connected, state.server),
+          appState: app.appState,
+          availability: availability.availability,
+          conference: conference.confId
+            ? {
+                confId: conference.confId,
+                confTitle: conference.confTitle ?? '',
+                confType: conference.confType,
+                owner: conference.conferenceOwner,
+              }
+            : null,
+          participants,
+          invite: app.appState === 4 ? (state.invite ?? {}) : null,
+          transfers,
+          history: history.filesRequests as HistoryItem[],
+          files: Object.fromEntries(files.fileList.map((f) => [f.fileId, true as const])),
+        };
+      }, true);
+    } finally {
+      this.touched = null;
+    }
+  }
+
+  private async refreshSession(): Promise<void> {
+    const [login, connected] = await Promise.all([this.client.getLogin(), this.client.getConnected()]);
+    this.set((state) => ({
+      login: login.isLoggedIn
+        ? { isLoggedIn: true, peerId: login.peerId, peerDn: login.peerDn }
+        : { isLoggedIn: false },
+      server: serverOf(connected, state.server),
+    }));
+  }
+
+  private async refreshHistory(): Promise<void> {
+    const [history, files] = await Promise.all([
+      this.client.getFileTransferHistory(),
+      this.client.getFileList(),
+    ]);
+    this.set({
+      history: history.filesRequests as HistoryItem[],
+      files: Object.fromEntries(files.fileList.map((f) => [f.fileId, true as const])),
+    });
+  }
+
+  private async refreshParticipants(): Promise<void> {
+    const reply = await this.client.getConferenceParticipants();
+    this.set({ participants: reply.participants });
+  }
+
+  // --- events --------------------------------------------------------------------------------------------
+
+  private updateTransfer(id: string, change: (t: Transfer | undefined) => Transfer | null): void {
+    this.touched?.add(id);
+    this.set((state) => {
+      const next = change(state.transfers[id]);
+      const transfers = { ...state.transfers };
+      if (next) transfers[id] = next;
+      else delete transfers[id];
+      return { transfers };
+    });
+  }
+
+  private handle(message: EventMessage): void {
+    const e = message as Fields<EventName>;
+    switch (message.event) {
+      case 'appStateChanged': {
+        const appState = Number(e.appState);
+        this.set((state) => ({ appState, invite: appState === 4 ? (state.invite ?? {}) : null }));
+        this.later('session', 150, () => void this.refreshSession().catch(() => undefined));
+        break;
+      }
+      case 'serverConnected':
+        this.set({
+          server: { state: 2, server: String(e.server), port: Number(e.port), domain: String(e.domain) },
+        });
+        break;
+      case 'serverDisconnected':
+        this.set({ server: { state: 0, server: String(e.server), port: Number(e.port) } });
+        break;
+      case 'login': {
+        const result = Number(e.result);
+        if (result === 0) {
+          this.set({
+            login: { isLoggedIn: true, peerId: e.peerId as string, peerDn: e.peerDn as string },
+            loginOutcome: { ok: true, text: `Logged in as ${e.peerDn ?? e.peerId}` },
+          });
+        } else {
+          this.set({ loginOutcome: { ok: false, text: loginResult(result) } }, true);
+        }
+        break;
+      }
+      case 'logout':
+        this.set({ login: { isLoggedIn: false }, loginOutcome: null });
+        break;
+      case 'fileTransferAvailabilityChanged':
+        this.set({ availability: Number(e.availability) });
+        break;
+      case 'receivedFileRequest': {
+        const id = String(e.fileRequestId);
+        this.updateTransfer(id, (t) => ({
+          ...t,
+          fileRequestId: id,
+          direction: 0,
+          fileName: String(e.fileName),
+          fileSize: Number(e.fileSize),
+          timestamp: Number(e.timestamp),
+          status: 1,
+          peerId: e.peerId as string,
+          peerDn: e.peerDn as string,
+          confId: e.confId as string | undefined,
+          percent: 0,
+        }));
+        this.notice('info', `${e.peerDn || e.peerId} offers you ${e.fileName}`);
+        break;
+      }
+      case 'incomingFileRequestRejected':
+        // Rejected requests leave the incoming list (room-api.md §8).
+        this.updateTransfer(String(e.fileRequestId), () => null);
+        break;
+      case 'incomingFileRequestDownloadingProgress':
+      case 'outgoingFileRequestUploadingProgress': {
+        const id = String(e.fileRequestId);
+        const percent = Number(e.processedPercents);
+        this.updateTransfer(id, (t) =>
+          t
+            ? {
+                ...t,
+                status: t.status === 3 ? 3 : 2,
+                percent: Math.max(t.status === 2 ? t.percent : 0, percent),
+                processed: e.processedSize === undefined ? t.processed : Number(e.processedSize),
+                speed: e.speed === undefined ? t.speed : Number(e.speed),
+              }
+            : null,
+        );
+        break;
+      }
+      case 'outgoingFileRequestSent':
+      case 'outgoingFileRequestSentToConference': {
+        const id = String(e.fileRequestId);
+        this.updateTransfer(id, (t) => ({
+          percent: 0,
+          ...t,
+          fileRequestId: id,
+          direction: 1,
+          fileName: String(e.fileName),
+          fileSize: Number(e.fileSize),
+          timestamp: Number(e.timestamp),
+          status: t?.status ?? (message.event === 'outgoingFileRequestSent' ? 1 : 2),
+          peerId: e.peerId as string | undefined,
+          peerDn: e.peerDn as string | undefined,
+          confId: e.confId as string | undefined,
+          fileId: Number(e.fileId),
+        }));
+        break;
+      }
+      case 'fileRequestStatusChanged': {
+        const id = String(e.fileRequestId);
+        const status = Number(e.status) as Status;
+        const reason = e.statusReason as string | undefined;
+        if (status === 0 && reason) saveReason(id, reason);
+        this.updateTransfer(id, (t) => ({
+          percent: 0,
+          ...t,
+          fileRequestId: id,
+          direction: Number(e.directionType) as 0 | 1,
+          fileName: String(e.fileName),
+          fileSize: Number(e.fileSize),
+          timestamp: Number(e.timestamp),
+          status,
+          statusReason: status === 0 ? reason : undefined,
+          peerId: (e.peerId as string | undefined) ?? t?.peerId,
+          peerDn: (e.peerDisplayName as string | undefined) ?? t?.peerDn,
+          confId: (e.confId as string | undefined) ?? t?.confId,
+          fileId: e.fileId === undefined ? t?.fileId : Number(e.fileId),
+          ...(status === 3 ? { percent: 100 } : {}),
+        }));
+        if (status === 3) this.later('history', 200, () => void this.refreshHistory().catch(() => undefined));
+        if (status === 0 && Number(e.directionType) === 1) {
+          this.notice(
+            'error',
+            `${e.fileName}: ${outgoingFailure(reason, (e.peerDisplayName || e.peerId) as string)}`,
+          );
+        }
+        break;
+      }
+      case 'fileTransferHistoryCleared':
+        this.set({ history: [] });
+        if (e.removedFromDisk)
+          this.later('history', 100, () => void this.refreshHistory().catch(() => undefined));
+        break;
+      case 'fileDeletedFromFileTransferHistory': {
+        const fileId = Number(e.fileId);
+        this.set((state) => {
+          const files = { ...state.files };
+          if (e.removedFromDisk) delete files[fileId];
+          return { history: state.history.filter((h) => h.fileId !== fileId), files };
+        });
+        break;
+      }
+      case 'conferenceCreated':
+        this.set({
+          conference: {
+            confId: String(e.confId),
+            confTitle: String(e.confTitle),
+            confType: Number(e.confType),
+            owner: e.conferenceOwner as string,
+          },
+          invite: null,
+        });
+        this.later('participants', 100, () => void this.refreshParticipants().catch(() => undefined));
+        break;
+      case 'conferenceDeleted':
+        this.set((state) =>
+          state.conference && state.conference.confId !== e.confId
+            ? {}
+            : { conference: null, participants: [] },
+        );
+        break;
+      case 'inviteReceived':
+        this.set(
+          {
+            invite: {
+              peerId: e.peerId as string,
+              peerDn: e.peerDn as string,
+              confTitle: e.confTitle as string,
+              confId: e.confId as string,
+            },
+          },
+          true,
+        );
+        this.notice('info', `${e.peerDn || e.peerId} invites you to “${e.confTitle}”`);
+        break;
+      case 'rejectSent':
+        this.set({ invite: null });
+        break;
+      case 'rejectReceived':
+        this.notice('info', rejectCause(Number(e.cause), (e.peerDn || e.peerId) as string | undefined));
+        break;
+      case 'newParticipantInConference':
+        this.set((state) => ({
+          participants: [
+            ...state.participants.filter((p) => p.peerId !== e.peerId),
+            { peerId: String(e.peerId), peerDn: String(e.peerDn), role: Number(e.role) },
+          ],
+        }));
+        break;
+      case 'participantLeftConference':
+        this.set((state) => ({ participants: state.participants.filter((p) => p.peerId !== e.peerId) }));
+        break;
+      default:
+        break;
+    }
+  }
+
+  // --- actions: files --------------------------------------------------------------------------------------
+
+  /**
+   * Uploads each file to the room (with progress), then offers it to the peer or the current conference. Files
+   * go one after another, in the order given; each shows its own progress and its own outcome.
+   */
+  send(files: File[], to: SendTarget): void {
+    const target: SendTarget =
+      to.kind === 'peer' ? { kind: 'peer', peerId: normalizePeer(to.peerId, this.domain) } : to;
+    for (const file of files) {
+      const send: LocalSend = {
+        id: nextId++,
+        fileName: file.name,
+        fileSize: file.size,
+        to: target,
+        phase: 'queued',
+        sent: 0,
+        speed: 0,
+        startedAt: Date.now(),
+      };
+      this.set((state) => ({ sends: [send, ...state.sends] }), true);
+      this.sendQueue = this.sendQueue.then(() => this.sendOne(send.id, file, target));
+    }
+    if (target.kind === 'peer') this.set({ recentPeers: rememberPeer(target.peerId) });
+  }
+
+  private patchSend(id: number, patch: Partial<LocalSend>, now = false): void {
+    this.set((state) => ({ sends: state.sends.map((s) => (s.id === id ? { ...s, ...patch } : s)) }), now);
+  }
+
+  private async sendOne(id: number, file: File, to: SendTarget): Promise<void> {
+    if (this.closed) return;
+    const startedAt = Date.now();
+    this.patchSend(id, { phase: 'uploading', startedAt }, true);
+    try {
+      const fileId = await this.client.upload(file, {
+        name: file.name,
+        onProgress: (sent) => {
+          const seconds = (Date.now() - startedAt) / 1000;
+          this.patchSend(id, { sent, speed: seconds > 0.2 ? sent / seconds : 0 });
+        },
+      });
+      this.patchSend(id, { phase: 'offering', sent: file.size }, true);
+      const reply =
+        to.kind === 'peer'
+          ? await this.client.sendFile({ fileId, peerId: to.peerId })
+          : await this.client.sendFileToConference({ fileId });
+      const requestId = reply.sentFileRequestId;
+      // The request now lives in the outgoing list (its event may already have put it there).
+      this.updateTransfer(
+        requestId,
+        (t) =>
+          t ?? {
+            fileRequestId: requestId,
+            direction: 1,
+            fileName: file.name,
+            fileSize: file.size,
+            timestamp: Date.now(),
+            status: to.kind === 'peer' ? 1 : 2,
+            peerId: to.kind === 'peer' ? to.peerId : undefined,
+            confId: to.kind === 'conference' ? this.state.conference?.confId : undefined,
+            fileId,
+            percent: 0,
+          },
+      );
+      this.set((state) => ({
+        sends: state.sends.filter((s) => s.id !== id),
+        files: { ...state.files, [fileId]: true },
+      }));
+    } catch (error) {
+      this.patchSend(id, { phase: 'failed', error: describeError(error) }, true);
+    }
+  }
+
+  dismissSend(id: number): void {
+    this.set((state) => ({ sends: state.sends.filter((s) => s.id !== id) }), true);
+  }
+
+  forgetRecentPeer(peerId: string): void {
+    this.set({ recentPeers: forgetPeer(peerId) }, true);
+  }
+
+  /** Runs an action; a failure becomes a notice in words. Resolves to whether it worked. */
+  private async act(action: () => Promise<unknown>, success?: string): Promise<boolean> {
+    try {
+      await action();
+      if (success) this.notice('success', success);
+      return true;
+    } catch (error) {
+      this.notice('error', describeError(error));
+      return false;
+    }
+  }
+
+  accept(fileRequestId: string): Promise<boolean> {
+    return this.act(() => this.client.acceptIncomingFileRequest({ fileRequestId }));
+  }
+
+  reject(fileRequestId: string): Promise<boolean> {
+    return this.act(() => this.client.rejectIncomingFileRequest({ fileRequestId }));
+  }
+
+  deleteFile(fileId: number, fileName: string): Promise<boolean> {
+    return this.act(async () => {
+      await this.client.deleteFileTransferFile({ fileId });
+      this.set((state) => {
+        const files = { ...state.files };
+        delete files[fileId];
+        return { files, history: state.history.filter((h) => h.fileId !== fileId) };
+      });
+    }, `${fileName} was deleted from this room`);
+  }
+
+  clearHistory(deleteFiles: boolean): Promise<boolean> {
+    return this.act(
+      async () => {
+        await this.client.clearFileTransferHistory({ deleteFilesFromDisk: deleteFiles });
+        this.set({ history: [] });
+        if (deleteFiles) await this.refreshHistory();
+      },
+      deleteFiles ? 'History cleared and its files deleted' : 'History cleared',
+    );
+  }
+
+  /** A download URL of the room's built-in HTTP server, with a fresh token. */
+  fileUrl(fileId: number): Promise<string> {
+    return this.client.fileUrl(fileId);
+  }
+
+  // --- actions: conferences ------------------------------------------------------------------------------
+
+  createConference(title: string, inviteList: string[]): Promise<boolean> {
+    return this.act(() =>
+      this.client.createConference({ title, confType: 'symmetric', inviteList, autoAccept: true }),
+    );
+  }
+
+  join(callString: string): Promise<boolean> {
+    return this.act(() => this.client.call({ peerId: callString }));
+  }
+
+  leave(forAll = false): Promise<boolean> {
+    return this.act(() => this.client.hangUp({ forAll }));
+  }
+
+  acceptInvite(): Promise<boolean> {
+    return this.act(() => this.client.accept());
+  }
+
+  rejectInvite(): Promise<boolean> {
+    return this.act(async () => {
+      await this.client.reject();
+      this.set({ invite: null });
+    });
+  }
+
+  inviteToConference(peerId: string): Promise<boolean> {
+    const peer = normalizePeer(peerId, this.domain);
+    return this.act(() => this.client.inviteToConference({ peerId: peer }), `Invited ${peer}`);
+  }
+
+  // --- actions: server (admin) ---------------------------------------------------------------------------
+
+  connectToServer(server: string, port: number | undefined): Promise<boolean> {
+    return this.act(() => this.client.connectToServer(port ? { server, port } : { server }));
+  }
+
+  login(login: string, password: string): Promise<boolean> {
+    this.set({ loginOutcome: null }, true);
+    return this.act(() => this.client.login({ login, password, encryptPassword: true }));
+  }
+
+  logout(): Promise<boolean> {
+    return this.act(() => this.client.logout());
+  }
+}
+
+/**
+ * The server as `getConnected` tells it. Without a connection it names no server, but the room keeps trying the
+ * last one it was told (room-api.md §4): the page keeps showing that address, marked not connected.
+ */
+function serverOf(
+  connected: { state: number; serverInfo?: { server: string; port: number; domain: string } },
+  previous: RoomState['server'],
+): RoomState['server'] {
+  if (!connected.serverInfo) return { ...previous, state: connected.state };
+  const { server, port, domain } = connected.serverInfo;
+  return { state: connected.state, server, port, domain: domain || undefined };
+}
