@@ -58,6 +58,7 @@ export const FileRequestInfoFields = {
   peerDisplayName: T.Optional(T.String()),
   confId: T.Optional(T.String()),
   fileId: T.Optional(T.Integer()),
+  statusReason: T.Optional(StatusReason),
 };
 
 /** History entries and fileDeletedFromFileTransferHistory: `fileSize` and `peerDn`. */

@@ -1,10 +1,5 @@
 import { Type as T, type Static, type TObject } from '@sinclair/typebox';
-import {
-  FileRequestInfoFields,
-  HistoryEntry,
-  IncomingRequestEventFields,
-  StatusReason,
-} from './common-types.js';
+import { FileRequestInfoFields, HistoryEntry, IncomingRequestEventFields } from './common-types.js';
 
 const ProgressExt = {
   // [ext] fields: clients that do not know them ignore them.
@@ -78,10 +73,7 @@ export const eventSchemas = {
     timestamp: T.Integer(),
     ...ProgressExt,
   }),
-  fileRequestStatusChanged: T.Object({
-    ...FileRequestInfoFields,
-    statusReason: T.Optional(StatusReason),
-  }),
+  fileRequestStatusChanged: T.Object(FileRequestInfoFields),
   fileTransferHistoryCleared: T.Object({ removedFromDisk: T.Boolean() }),
   fileDeletedFromFileTransferHistory: T.Object({ ...HistoryEntry.properties, removedFromDisk: T.Boolean() }),
 

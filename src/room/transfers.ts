@@ -325,10 +325,7 @@ export class TransferEngine {
   // --- status --------------------------------------------------------------------------------------------
 
   private announceStatus(request: RequestRecord): void {
-    this.events.emit('fileRequestStatusChanged', {
-      ...requestInfo(request),
-      statusReason: request.status === 0 ? (request.statusReason ?? undefined) : undefined,
-    });
+    this.events.emit('fileRequestStatusChanged', requestInfo(request));
   }
 
   /** Stores a new status, records history on completion, then announces it. */

@@ -73,6 +73,8 @@ export function requestInfo(request: RequestRecord) {
     peerDisplayName: opt(request.peerDn),
     confId: opt(request.confId),
     fileId: showFileId ? opt(request.fileId) : undefined,
+    // [ext] why a request ended in status 0, here as in its fileRequestStatusChanged.
+    statusReason: request.status === 0 ? opt(request.statusReason) : undefined,
   };
 }
 

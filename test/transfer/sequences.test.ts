@@ -298,6 +298,16 @@ test('2. a user send, rejected: incomingFileRequestRejected, status 0 "rejected"
     },
   ]);
   assert.deepEqual((await bob.conn.call('getIncomingFilesRequests')).incomingFilesRequests, []);
+  // [ext] the reason is kept: getFileRequestInfo tells it as the status event did.
+  const {
+    method: _m,
+    requestId: _r,
+    result: _res,
+    ...ended
+  } = await alice.conn.call('getFileRequestInfo', {
+    fileRequestId: sendId,
+  });
+  assert.deepEqual(ended, { ...outgoingInfo(sendId, bob, file, timestamp, 0), statusReason: 'rejected' });
   assert.deepEqual((await bob.conn.call('getFileTransferHistory')).filesRequests, []);
   assert.deepEqual((await alice.conn.call('getFileTransferHistory')).filesRequests, []);
   assert.deepEqual((await bob.conn.call('getFileList')).fileList, []);
