@@ -1,0 +1,21 @@
+import { WebSocketServer } from 'ws';
+
+/**
+ * Baseline of the API request-rate row: a bare `ws` server that sends every text message straight back, with
+ * the same socket options as the Room API (no compression, a payload limit).
+ */
+const server = new WebSocketServer({
+  host: '127.0.0.1',
+  port: 0,
+  perMessageDeflate: false,
+  maxPayload: 64 * 1024,
+  clientTracking: false,
+});
+server.on('connection', (socket) => {
+  socket.on('message', (data, isBinary) => socket.send(isBinary ? data : data.toString()));
+});
+server.on('listening', () => {
+  const address = server.address();
+  process.send?.({ type: 'listening', port: typeof address === 'object' && address ? address.port : 0 });
+});
+process.on('disconnect', () => process.exit(0));
