@@ -42,33 +42,37 @@ interface Job {
 class HashWorker {
   readonly worker: Worker;
   readonly jobs = new Map<number, Job>();
+  /** Messages posted and not yet answered: while there are any, the worker keeps the process alive. */
+  private unanswered = 0;
 
   constructor() {
     this.worker = new Worker(WORKER_SOURCE, { eval: true });
     this.worker.on('message', (message: { type: string; id: number; length?: number; hex?: string }) => {
+      this.answered();
       const job = this.jobs.get(message.id);
       if (!job) return;
       if (message.type === 'ack') {
         job.inFlight -= message.length ?? 0;
         if (job.inFlight <= MAX_IN_FLIGHT) for (const wake of job.waiters.splice(0)) wake();
       } else if (message.type === 'digest') {
-        this.release(message.id);
+        this.jobs.delete(message.id);
         job.resolveDigest?.(message.hex ?? '');
       }
     });
-    // After the listener (adding one refs the port again): an idle pool never keeps a process alive.
+    // After the listener (adding one refs the port again): an idle pool never keeps a process alive, and
+    // neither does a paused hash (an interrupted upload waiting to be resumed).
     this.worker.unref();
   }
 
-  /** A job keeps the process alive while it runs: a digest awaited must arrive. */
-  add(id: number, job: Job): void {
-    if (this.jobs.size === 0) this.worker.ref();
-    this.jobs.set(id, job);
+  post(message: object, transfer?: ArrayBuffer[]): void {
+    if (this.unanswered === 0) this.worker.ref();
+    this.unanswered += 1;
+    this.worker.postMessage(message, transfer);
   }
 
-  release(id: number): void {
-    this.jobs.delete(id);
-    if (this.jobs.size === 0) this.worker.unref();
+  private answered(): void {
+    this.unanswered -= 1;
+    if (this.unanswered === 0) this.worker.unref();
   }
 }
 
@@ -111,7 +115,7 @@ class WorkerHash implements StreamHash {
   private filled = 0;
 
   constructor() {
-    this.owner.add(this.id, this.job);
+    this.owner.jobs.set(this.id, this.job);
   }
 
   update(chunk: Buffer): Promise<void> | void {
@@ -133,7 +137,7 @@ class WorkerHash implements StreamHash {
     const buffer = this.batch.buffer;
     const length = this.filled;
     this.job.inFlight += length;
-    this.owner.worker.postMessage({ type: 'data', id: this.id, buffer, length }, [buffer as ArrayBuffer]);
+    this.owner.post({ type: 'data', id: this.id, buffer, length }, [buffer as ArrayBuffer]);
     this.batch = Buffer.allocUnsafeSlow(BATCH);
     this.filled = 0;
   }
@@ -142,12 +146,13 @@ class WorkerHash implements StreamHash {
     this.flush();
     return new Promise((resolve) => {
       this.job.resolveDigest = resolve;
-      this.owner.worker.postMessage({ type: 'end', id: this.id });
+      this.owner.post({ type: 'end', id: this.id });
     });
   }
 
   dispose(): void {
-    this.owner.release(this.id);
+    this.owner.jobs.delete(this.id);
+    // Not counted: 'drop' has no answer.
     this.owner.worker.postMessage({ type: 'drop', id: this.id });
   }
 }

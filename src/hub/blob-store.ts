@@ -1,10 +1,11 @@
-import { createHash, type Hash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createReadStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { streamHash, type StreamHash } from '../common/hash-pool.js';
+import { FileSink } from '../common/file-sink.js';
 
 export class BlobError extends Error {
   constructor(
@@ -16,12 +17,13 @@ export class BlobError extends Error {
   }
 }
 
-const READ_CHUNK = 1 << 20;
+/** Relayed bodies are read in 2 MiB pieces: fewer reads and allocations per gigabyte. */
+const READ_CHUNK = 2 << 20;
 
 /** What one uploader has written of one body so far, and the hash of exactly those bytes. */
 interface PartialState {
   held: number;
-  hash: Hash | null;
+  hash: StreamHash | null;
   hashedBytes: number;
   writing: boolean;
 }
@@ -112,11 +114,11 @@ export class DirectoryBlobStore {
     }
     state.writing = true;
     const path = this.partialPath(sha256, uploader);
-    let handle: FileHandle | null = null;
     try {
       if (!state.hash || state.hashedBytes !== state.held) {
         // Resuming after a restart: the hash of what is already held is computed once, from disk.
-        state.hash = createHash('sha256');
+        state.hash?.dispose();
+        state.hash = streamHash(size);
         state.hashedBytes = 0;
         if (state.held > 0) {
           for await (const chunk of createReadStream(path, {
@@ -124,43 +126,37 @@ export class DirectoryBlobStore {
             end: state.held - 1,
             highWaterMark: READ_CHUNK,
           })) {
-            state.hash.update(chunk as Buffer);
+            await state.hash.update(chunk as Buffer);
             state.hashedBytes += (chunk as Buffer).length;
           }
         }
       }
-      handle = await open(path, 'a', 0o600);
-      const fh = handle;
       const hash = state.hash;
       const signalKey = this.key(sha256, uploader);
-      const sink = new Writable({
-        highWaterMark: 4 * READ_CHUNK,
-        writev: (chunks, done) => {
-          const buffers = chunks.map((c) => c.chunk as Buffer);
-          const bytes = buffers.reduce((sum, b) => sum + b.length, 0);
-          if (state.held + bytes > size) {
+      let arriving = state.held;
+      // Refused before it is written: nothing past the size offered ever reaches the disk.
+      const limit = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          arriving += chunk.length;
+          if (arriving > size)
             done(new BlobError('too_large', `the body is larger than the ${size} bytes offered`, state.held));
-            return;
-          }
-          fh.writev(buffers).then(
-            () => {
-              for (const buffer of buffers) hash.update(buffer);
-              state.held += bytes;
-              state.hashedBytes += bytes;
-              onBytes(bytes);
-              this.signals.emit(`grow:${signalKey}`);
-              done();
-            },
-            (error: Error) => done(error),
-          );
+          else done(null, chunk);
         },
       });
-      await pipeline(source, sink);
+      const sink = new FileSink(path, {
+        flags: 'a',
+        onWritten: (chunk) => {
+          state.held += chunk.length;
+          state.hashedBytes += chunk.length;
+          onBytes(chunk.length);
+          this.signals.emit(`grow:${signalKey}`);
+          // The hash runs on a worker for large bodies; this waits only when it is far behind.
+          return hash.update(chunk);
+        },
+      });
+      await pipeline(source, limit, sink);
       if (state.held < size) return { held: state.held, complete: false };
-      await fh.sync();
-      await fh.close();
-      handle = null;
-      const digest = hash.digest('hex');
+      const digest = await hash.digest();
       this.partials.delete(signalKey);
       if (digest !== sha256) {
         await rm(path, { force: true });
@@ -174,7 +170,6 @@ export class DirectoryBlobStore {
       return { held: size, complete: true };
     } finally {
       state.writing = false;
-      await handle?.close().catch(() => undefined);
     }
   }
 
@@ -199,13 +194,19 @@ export class DirectoryBlobStore {
     this.signals.on(`failed:${sha256}`, onFailed);
     try {
       let pos = start;
+      let complete = false;
       while (pos < size) {
         if (signal.aborted) throw new Error('aborted');
         if (failed) throw new BlobError('mismatch', 'the body failed its integrity check at the hub');
-        const complete = await this.isComplete(sha256);
-        const available = complete
-          ? size
-          : (this.partials.get(key)?.held ?? (await this.held(sha256, uploader, size)));
+        // The upload's own count says how far the file has grown; the disk is asked only when that is not
+        // enough (no upload in this process, or caught up with it), not for every chunk.
+        let available = complete ? size : (this.partials.get(key)?.held ?? 0);
+        if (pos >= available && !complete) {
+          complete = await this.isComplete(sha256);
+          available = complete
+            ? size
+            : (this.partials.get(key)?.held ?? (await this.held(sha256, uploader, size)));
+        }
         if (!handle && (complete || available > 0)) {
           handle = await open(complete ? this.completePath(sha256) : this.partialPath(sha256, uploader), 'r');
         }

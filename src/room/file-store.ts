@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { createWriteStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { FileRecord, RoomStore } from './store.js';
 import type { Clock } from '../common/clock.js';
 import { streamHash, type StreamHash } from '../common/hash-pool.js';
+import { FileSink } from '../common/file-sink.js';
 
 export class UploadLimitError extends Error {
   constructor(
@@ -110,11 +111,7 @@ export class FileStore {
       return null;
     }, hash);
     try {
-      await pipeline(
-        source,
-        meter,
-        createWriteStream(tmpPath, { flags: 'wx', mode: 0o600, flush: true, highWaterMark: 4 << 20 }),
-      );
+      await pipeline(source, meter, new FileSink(tmpPath, { flags: 'wx' }));
       const record: FileRecord = {
         fileId: this.newFileId(),
         fileName,

@@ -1,5 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,6 +16,8 @@ import type {
 import { AppState } from '../protocol/session-methods.js';
 import { Backoff } from '../common/backoff.js';
 import { Throttle } from '../common/throttle.js';
+import { FileSink } from '../common/file-sink.js';
+import { streamHash, type StreamHash } from '../common/hash-pool.js';
 import { LinkError } from './hub-link.js';
 import { BodyTransferError, HubBodies } from './hub-bodies.js';
 import { ProgressReporter, type ProgressSample } from './progress.js';
@@ -725,15 +727,30 @@ export class TransferEngine {
       await rm(partial, { force: true });
       offset = 0;
     }
-    // What is already here is hashed once from disk; the rest is hashed as it arrives.
-    const hash = createHash('sha256');
+    // What is already here is hashed once from disk; the rest is hashed as it arrives (off the main thread
+    // for large files).
+    const hash = streamHash(request.fileSize);
+    try {
+      return await this.receiveBody(request, partial, offset, hash, signal);
+    } finally {
+      hash.dispose();
+    }
+  }
+
+  private async receiveBody(
+    request: RequestRecord,
+    partial: string,
+    offset: number,
+    hash: StreamHash,
+    signal: AbortSignal,
+  ): Promise<boolean> {
     if (offset > 0) {
       for await (const chunk of createReadStream(partial, {
         start: 0,
         end: offset - 1,
         highWaterMark: 1 << 20,
       })) {
-        hash.update(chunk as Buffer);
+        await hash.update(chunk as Buffer);
       }
     }
     const reporter = this.reporter(request);
@@ -751,18 +768,21 @@ export class TransferEngine {
         throw error;
       }
       let received = offset;
-      const tap = new Tap((chunk) => {
-        hash.update(chunk);
-        received += chunk.length;
-        reporter.update(received);
+      const sink = new FileSink(partial, {
+        flags: 'a',
+        onWritten: (chunk) => {
+          received += chunk.length;
+          reporter.update(received);
+          return hash.update(chunk);
+        },
       });
-      await pipeline(response, tap, createWriteStream(partial, { flags: 'a', mode: 0o600, flush: true }), {
-        signal,
-      });
+      const rate = this.room.options.maxRateBytes;
+      if (rate) await pipeline(response, new Throttle(rate), sink, { signal });
+      else await pipeline(response, sink, { signal });
       if (received < request.fileSize) return false;
     }
     const size = (await stat(partial)).size;
-    const digest = hash.digest('hex');
+    const digest = await hash.digest();
     const current = this.store.getRequest(request.fileRequestId)!;
     if (current.status !== 2) return true;
     if (size !== request.fileSize || digest !== request.sha256) {
