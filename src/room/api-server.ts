@@ -9,6 +9,14 @@ import { listen, closeServer } from '../common/net.js';
 
 /** The API's incoming message limit (room-api.md §1); larger frames close the connection with 1009. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
+/** Connections served per turn of the event loop when an event goes to many. */
+const BROADCAST_SLICE = 100;
+/** A client with this much unsent data gets no more progress events until it catches up. */
+const CONGESTED_BYTES = 1 << 20;
+const PROGRESS_EVENTS = new Set([
+  'incomingFileRequestDownloadingProgress',
+  'outgoingFileRequestUploadingProgress',
+]);
 
 export interface ApiServerOptions {
   host: string;
@@ -21,6 +29,8 @@ export interface ApiServerOptions {
 /** The WebSocket side of the Room API: upgrade on `/`, the Origin rule, keep-alive, one reply per frame. */
 export class ApiServer {
   readonly connections = new Set<ApiConnection>();
+  private readonly outbox: { text: string; droppable: boolean; targets: ApiConnection[]; next: number }[] =
+    [];
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private pingTimer: NodeJS.Timeout | undefined;
@@ -58,14 +68,40 @@ export class ApiServer {
     await closeServer(this.http);
   }
 
-  /** Sends an event to every authorized connection (room-api.md §2). */
+  /**
+   * Sends an event to every authorized connection (room-api.md §2). With many connections the sends are spread
+   * over several turns of the event loop (a slice at a time, events kept in order), so that a thousand clients
+   * never stall the room's answers; a progress event skips a client that is not reading what it is sent.
+   */
   broadcast(message: object): void {
     const text = JSON.stringify(message);
-    for (const connection of this.connections) {
-      if (connection.authorized && connection.socket.readyState === connection.socket.OPEN) {
-        connection.socket.send(text);
-      }
+    const droppable = PROGRESS_EVENTS.has((message as { event?: string }).event ?? '');
+    if (this.outbox.length === 0 && this.connections.size <= BROADCAST_SLICE) {
+      for (const connection of this.connections) this.deliver(connection, text, droppable);
+      return;
     }
+    this.outbox.push({ text, droppable, targets: [...this.connections], next: 0 });
+    if (this.outbox.length === 1) setImmediate(() => this.pump());
+  }
+
+  private deliver(connection: ApiConnection, text: string, droppable: boolean): void {
+    const socket = connection.socket;
+    if (!connection.authorized || socket.readyState !== socket.OPEN) return;
+    if (droppable && socket.bufferedAmount > CONGESTED_BYTES) return;
+    socket.send(text);
+  }
+
+  private pump(): void {
+    let budget = BROADCAST_SLICE;
+    while (budget > 0 && this.outbox.length > 0) {
+      const item = this.outbox[0];
+      while (budget > 0 && item.next < item.targets.length) {
+        this.deliver(item.targets[item.next++], item.text, item.droppable);
+        budget -= 1;
+      }
+      if (item.next >= item.targets.length) this.outbox.shift();
+    }
+    if (this.outbox.length > 0) setImmediate(() => this.pump());
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

@@ -94,6 +94,9 @@ CREATE INDEX IF NOT EXISTS history_file ON history (file_id);
 
 type Row = Record<string, unknown>;
 
+/** Requests kept in memory (a few hundred bytes each). */
+const REQUEST_CACHE_LIMIT = 10_000;
+
 function toFile(row: Row): FileRecord {
   return {
     fileId: row.file_id as number,
@@ -147,6 +150,7 @@ export class RoomStore {
   readonly db: Database.Database;
   private readonly stmt;
   private storedCache: number | null = null;
+  private readonly requestCache = new Map<string, RequestRecord>();
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -206,7 +210,14 @@ export class RoomStore {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    try {
+      return this.db.transaction(fn)();
+    } catch (error) {
+      // Rolled back: the in-memory copies may hold what was undone, so they are dropped.
+      this.requestCache.clear();
+      this.storedCache = null;
+      throw error;
+    }
   }
 
   // --- settings and saved values -------------------------------------------------------------------------
@@ -264,11 +275,29 @@ export class RoomStore {
 
   insertRequest(request: RequestRecord): void {
     this.stmt.requestInsert.run(request);
+    this.remember({ ...request });
   }
 
+  /**
+   * A request by id, from memory when it was read or written before: getFileRequestInfo is the API's most
+   * frequent question, and every change of a request goes through this class, which keeps the copy current.
+   */
   getRequest(fileRequestId: string): RequestRecord | undefined {
+    const cached = this.requestCache.get(fileRequestId);
+    if (cached) return { ...cached };
     const row = this.stmt.requestGet.get(fileRequestId) as Row | undefined;
-    return row ? toRequest(row) : undefined;
+    if (!row) return undefined;
+    const request = toRequest(row);
+    this.remember({ ...request });
+    return request;
+  }
+
+  private remember(request: RequestRecord): void {
+    if (this.requestCache.size >= REQUEST_CACHE_LIMIT) {
+      // Oldest first: a Map iterates in insertion order.
+      this.requestCache.delete(this.requestCache.keys().next().value!);
+    }
+    this.requestCache.set(request.fileRequestId, request);
   }
 
   getRequestByHubId(direction: Direction, hubId: string): RequestRecord | undefined {
@@ -295,10 +324,18 @@ export class RoomStore {
     fileId: number | null = null,
   ): void {
     this.stmt.requestUpdateStatus.run(status, statusReason, fileId, fileRequestId);
+    const cached = this.requestCache.get(fileRequestId);
+    if (cached) {
+      cached.status = status;
+      cached.statusReason = statusReason;
+      if (fileId !== null) cached.fileId = fileId;
+    }
   }
 
   setProcessed(fileRequestId: string, processed: number): void {
     this.stmt.requestUpdateProcessed.run(processed, fileRequestId);
+    const cached = this.requestCache.get(fileRequestId);
+    if (cached) cached.processed = processed;
   }
 
   // --- history -------------------------------------------------------------------------------------------
