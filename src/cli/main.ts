@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { hubCommand } from './hub-command.js';
 import { roomCommand } from './room-command.js';
 import { upCommand } from './up-command.js';
+import { CLIENT_HELP, clientCommands } from './client/index.js';
 import { UsageError } from './process.js';
 import { productVersion } from '../room/version.js';
 
@@ -18,6 +19,8 @@ const program = new Command('roomfiles')
 program.addCommand(upCommand());
 program.addCommand(hubCommand());
 program.addCommand(roomCommand());
+for (const command of clientCommands()) program.addCommand(command);
+program.addHelpText('after', CLIENT_HELP);
 
 /** Usage errors of any subcommand surface here as CommanderError, so the exit code can be 2. */
 function overrideExits(command: Command): void {
@@ -44,6 +47,7 @@ try {
   }
   if (error instanceof UsageError) {
     console.error(`roomfiles: ${error.message}`);
+    if (debug && error.cause !== undefined) console.error(error.cause);
     process.exit(error.exitCode);
   }
   console.error(`roomfiles: ${(error as Error).message ?? String(error)}`);

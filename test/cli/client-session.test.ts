@@ -1,0 +1,335 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loggedIn, TestBed } from '../helpers/harness.js';
+import { CliProcess, freePort, freePortBlock } from '../helpers/child.js';
+import {
+  api,
+  assertFailure,
+  assertNoTrace,
+  assertPlain,
+  cli,
+  incoming,
+  jsonLines,
+  pair,
+  start,
+  waitForStderr,
+  web,
+  type Pair,
+} from './client-support.js';
+
+const bed = new TestBed();
+after(() => bed.close());
+
+let rooms: Pair;
+let dir: string;
+before(async () => {
+  rooms = await pair(bed, ['alice', 'bob', 'carol']);
+  dir = bed.dir('cli-session-');
+  writeFileSync(join(dir, 'note.txt'), 'hello');
+});
+
+const STATUS_LINES = [
+  /^room {7}127\.0\.0\.1 API port \d+, HTTP port \d+ \(roomfiles \d+\.\d+\.\d+\)$/,
+  /^state {6}logged in$/,
+  /^login {6}alice@files\.local \(Alice\)$/,
+  /^server {5}127\.0\.0\.1:\d+, connected, domain files\.local$/,
+  /^files {6}transfer available$/,
+  /^conference none$/,
+];
+
+test('status: the app state, login, server and availability in words, with --url on the web or the API port', async () => {
+  for (const url of [rooms.webA, rooms.apiA, `${rooms.apiA}/`, rooms.webA.replace('http://', '')]) {
+    const result = await cli(['status', '--url', url]);
+    assert.equal(result.code, 0, `${url}: ${result.stderr}`);
+    const lines = result.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, STATUS_LINES.length, result.stdout);
+    lines.forEach((line, i) => assert.match(line, STATUS_LINES[i]));
+    assert.match(lines[0], new RegExp(`API port ${rooms.alice.apiPort}, HTTP port ${rooms.alice.httpPort}`));
+    assertPlain(result.stdout + result.stderr, 'status');
+  }
+  const json = await cli(['status', '--json', '--url', rooms.webB]);
+  assert.equal(json.code, 0, json.stderr);
+  const status = JSON.parse(json.stdout);
+  assert.deepEqual(
+    [status.appState, status.appStateText, status.login, status.availability, status.availabilityText],
+    [3, 'logged in', { peerId: 'bob@files.local', peerDn: 'Bob' }, 3, 'available'],
+  );
+  assert.deepEqual(
+    [status.server.server, status.server.port, status.server.domain, status.server.stateText],
+    ['127.0.0.1', rooms.hub.port, 'files.local', 'connected'],
+  );
+  assert.deepEqual(status.room, {
+    host: '127.0.0.1',
+    apiPort: rooms.bob.apiPort,
+    httpPort: rooms.bob.httpPort,
+  });
+});
+
+test('ROOMFILES_URL and ROOMFILES_PIN choose and open a PIN-protected room; the flags win', async () => {
+  const locked = await bed.room({ hub: rooms.hub, as: 'carol', pin: '4321' });
+  await loggedIn(locked);
+  const env = { ROOMFILES_URL: web(locked), ROOMFILES_PIN: '4321' };
+  const ok = await cli(['status'], { env });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /^login {6}carol@files\.local/m);
+  // The flag wins over the environment.
+  const other = await cli(['status', '--url', rooms.apiB], { env });
+  assert.equal(other.code, 0, other.stderr);
+  assert.match(other.stdout, /^login {6}bob@files\.local/m);
+
+  const noPin = await cli(['status', '--url', api(locked)]);
+  assertFailure(
+    noPin,
+    1,
+    new RegExp(`^roomfiles: the room at ${api(locked)} is protected: give --pin or --room-password`),
+  );
+  const wrong = await cli(['status'], { env: { ...env, ROOMFILES_PIN: '0000' } });
+  assertFailure(wrong, 1, /^roomfiles: the room at http:\/\/127\.0\.0\.1:\d+ refused the PIN$/);
+  const flag = await cli(['inbox', '--url', api(locked), '--pin', '4321']);
+  assert.equal(flag.code, 0, flag.stderr);
+  assert.equal(flag.stdout, 'no incoming files\n');
+});
+
+test('an unreachable room: exit 1 and one sentence; --debug adds the trace', async () => {
+  const port = await freePort();
+  const result = await cli(['inbox', '--url', `http://127.0.0.1:${port}`]);
+  assertFailure(
+    result,
+    1,
+    new RegExp(
+      `^roomfiles: cannot reach the room at http://127\\.0\\.0\\.1:${port}: is \`roomfiles up\` running\\?$`,
+    ),
+  );
+  const ws = await cli(['send', join(dir, 'note.txt'), '--to', 'bob', '--url', `ws://127.0.0.1:${port}`]);
+  assertFailure(ws, 1, new RegExp(`^roomfiles: cannot reach the room at ws://127\\.0\\.0\\.1:${port}: is`));
+
+  const debug = await cli(['status', '--debug', '--url', `ws://127.0.0.1:${port}`]);
+  assert.equal(debug.code, 1);
+  assert.match(debug.stderr, /^roomfiles: cannot reach the room/);
+  assert.match(debug.stderr, /^\s+at /m, 'a stack trace with --debug');
+
+  // Something that is not a room: its "web port" serves no config.json.
+  const server = createHttpServer((_request, response) => response.writeHead(404).end());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  bed.defer(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const address = server.address() as { port: number };
+  const notRoom = await cli(['status', '--url', `http://127.0.0.1:${address.port}`]);
+  assertFailure(notRoom, 1, /^roomfiles: cannot reach the room at http:\/\/127\.0\.0\.1:\d+/);
+});
+
+test('without --url or ROOMFILES_URL the room is alice of `roomfiles up` (http://127.0.0.1:8764)', async (t) => {
+  const free = await new Promise<boolean>((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(8764, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+  if (!free) return t.skip('port 8764 is in use here');
+  const result = await cli(['status']);
+  assertFailure(
+    result,
+    1,
+    /^roomfiles: cannot reach the room at http:\/\/127\.0\.0\.1:8764: is `roomfiles up` running\?$/,
+  );
+});
+
+test('exit code 2 for bad usage, 1 for a failed operation', async () => {
+  const note = join(dir, 'note.txt');
+  const usage: [string[], RegExp][] = [
+    [['send', note, '--url', rooms.apiA], /^roomfiles: say where to send: --to PEER or --conference$/],
+    [['send', note, '--to', 'bob', '--conference', '--url', rooms.apiA], /not both/],
+    [
+      ['send', note, note, '--to', 'bob', '--name', 'x', '--url', rooms.apiA],
+      /--name works with one file only/,
+    ],
+    [['send', '--to', 'bob'], /missing required argument 'files'/],
+    [['inbox', '--frobnicate'], /unknown option '--frobnicate'/],
+    [['accept'], /missing required argument/],
+    [['status', '--url', 'ftp://example.org'], /"ftp:\/\/example\.org" is not a room URL/],
+    [['status', '--pin', '1', '--room-password', '2'], /either --pin or --room-password, not both/],
+    [['connect', 'host:99999'], /not a port number/],
+    [['send', note, '--to', 'bob', '--timeout', 'soon'], /not a duration/],
+    [['nonsense'], /unknown command 'nonsense'/],
+  ];
+  for (const [args, pattern] of usage) {
+    const result = await cli(args);
+    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr.trim(), pattern, args.join(' '));
+    assertNoTrace(result.stderr);
+  }
+
+  const unknownUser = await cli(['send', note, '--to', 'zed@files.local', '--url', rooms.apiA]);
+  assertFailure(unknownUser, 1, /^roomfiles: cannot send note\.txt to zed@files\.local: .*zed@files\.local/);
+  // Nothing is left behind on the room by the failed send.
+  const files = JSON.parse((await cli(['files', '--json', '--url', rooms.apiA])).stdout) as {
+    fileName: string;
+  }[];
+  assert.equal(files.filter((f) => f.fileName === 'note.txt').length, 0);
+
+  const missing = await cli(['send', join(dir, 'nope.txt'), '--to', 'bob', '--url', rooms.apiA]);
+  assertFailure(missing, 1, /^roomfiles: cannot send .*nope\.txt: there is no such file$/);
+  const notInConference = await cli(['send', note, '--conference', '--url', rooms.apiA]);
+  assertFailure(
+    notInConference,
+    1,
+    /^roomfiles: cannot send note\.txt to the conference: the room is not in a conference/,
+  );
+
+  const ok = await cli(['send', note, '--to', 'bob', '--no-wait', '--url', rooms.apiA]);
+  assert.equal(ok.code, 0, ok.stderr);
+});
+
+test('logout, login (flag, environment, stdin) and connect report the outcome in words', async () => {
+  const url = ['--url', rooms.apiA];
+  const out = await cli(['logout', ...url]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(out.stdout, 'logged out (was alice@files.local)\n');
+  const status = await cli(['status', ...url]);
+  assert.match(status.stdout, /^state {6}connected, not logged in$/m);
+  assert.match(status.stdout, /^login {6}not logged in$/m);
+  assert.match(status.stdout, /^files {6}transfer not available: not logged in$/m);
+
+  const wrong = await cli(['login', 'alice', '--password', 'nope', ...url]);
+  assertFailure(wrong, 1, /^roomfiles: cannot log in as alice: wrong login or password$/);
+  const nobody = await cli(['login', 'nobody@files.local', '--password', 'x', ...url]);
+  assertFailure(
+    nobody,
+    1,
+    /^roomfiles: cannot log in as nobody@files\.local: no such account on the server$/,
+  );
+  const noPassword = await cli(['login', 'alice', ...url]);
+  assertFailure(noPassword, 2, /give the password/);
+
+  const viaStdin = await cli(['login', 'alice', ...url], { input: 'pw-alice\n' });
+  assert.equal(viaStdin.code, 0, viaStdin.stderr);
+  assert.equal(viaStdin.stdout, 'logged in as alice@files.local (Alice)\n');
+  const already = await cli(['login', 'alice@files.local', '--json', ...url], {
+    env: { ROOMFILES_LOGIN_PASSWORD: 'pw-alice' },
+  });
+  assert.equal(already.code, 0, already.stderr);
+  assert.deepEqual(JSON.parse(already.stdout), {
+    result: 1,
+    resultText: 'already logged in',
+    peerId: 'alice@files.local',
+    peerDn: 'Alice',
+  });
+
+  // connect: a server that is not there fails in words; the real one answers with its domain.
+  const nowhere = await freePort();
+  const failed = await cli(['connect', `127.0.0.1:${nowhere}`, ...url]);
+  assertFailure(
+    failed,
+    1,
+    new RegExp(`^roomfiles: the room cannot reach the server 127\\.0\\.0\\.1:${nowhere}; it keeps trying`),
+  );
+  const back = await cli(['connect', `127.0.0.1:${rooms.hub.port}`, ...url]);
+  assert.equal(back.code, 0, back.stderr);
+  assert.equal(back.stdout, `connected to 127.0.0.1:${rooms.hub.port} (domain files.local)\n`);
+  // Again to the same server: the old link's disconnect is not taken for a failure.
+  const again = await cli(['connect', `127.0.0.1:${rooms.hub.port}`, '--json', ...url]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(JSON.parse(again.stdout), {
+    connected: true,
+    server: '127.0.0.1',
+    port: rooms.hub.port,
+    domain: 'files.local',
+  });
+  // Another server made the room forget its credentials: log in again.
+  const relogin = await cli(['login', 'alice', '--password', 'pw-alice', ...url]);
+  assert.equal(relogin.code, 0, relogin.stderr);
+  await loggedIn(rooms.alice);
+});
+
+test('conference create, accept, send --conference, show and leave', async () => {
+  await loggedIn(rooms.alice);
+  const watch = start(bed, ['watch', '--json', '--url', rooms.apiB]);
+  await waitForStderr(watch, /Ctrl-C stops/);
+  const create = await cli([
+    'conference',
+    'create',
+    '--title',
+    'Review',
+    '--invite',
+    'bob',
+    '--url',
+    rooms.apiA,
+  ]);
+  assert.equal(create.code, 0, create.stderr);
+  assert.match(
+    create.stdout,
+    /^created the conference "Review" \([0-9a-f]{16}@files\.local#vcs\); invited bob$/m,
+  );
+  await watch.waitForLine(/"event":"inviteReceived"/);
+
+  const accept = await cli(['conference', 'accept', '--url', rooms.apiB]);
+  assert.equal(accept.code, 0, accept.stderr);
+  assert.match(accept.stdout, /^joined the conference "Review"/);
+
+  const show = await cli(['conference', 'show', '--url', rooms.apiA]);
+  assert.equal(show.code, 0, show.stderr);
+  assert.match(show.stdout, /^"Review" \(\S+\), owner alice@files\.local$/m);
+  assert.match(show.stdout, /^bob@files\.local\/[0-9a-f]{8} +Bob +participant$/m);
+
+  const send = await cli(['send', join(dir, 'note.txt'), '--conference', '--url', rooms.apiA]);
+  assert.equal(send.code, 0, send.stderr);
+  assert.match(send.stdout, /^sent note\.txt \(5 B\) to the conference in \d+s$/m);
+  assertPlain(send.stdout + send.stderr, 'send output');
+  await watch.waitForLine(/"event":"receivedFileRequest".*"confId"/);
+  const offer = await incoming(rooms.apiB, 'note.txt');
+  assert.ok(offer.confId);
+  const inbox = await cli(['inbox', '--url', rooms.apiB]);
+  assert.match(inbox.stdout, /alice@files\.local \(Alice\) in conference +5 B +waiting/);
+
+  const notOwner = await cli(['conference', 'leave', '--for-all', '--url', rooms.apiB]);
+  assertFailure(notOwner, 1, /^roomfiles: cannot leave: only the owner may end the conference for everyone$/);
+  const end = await cli(['conference', 'leave', '--for-all', '--url', rooms.apiA]);
+  assert.equal(end.code, 0, end.stderr);
+  assert.match(end.stdout, /^ended the conference \S+ for everyone$/m);
+  await watch.waitForLine(/"event":"conferenceDeleted"/);
+  const none = await cli(['conference', 'show', '--json', '--url', rooms.apiB]);
+  assert.equal(none.stdout.trim(), 'null');
+  const leave = await cli(['conference', 'leave', '--url', rooms.apiB]);
+  assertFailure(leave, 1, /^roomfiles: cannot leave: not in a conference$/);
+  const join404 = await cli(['conference', 'join', 'nosuch', '--url', rooms.apiA]);
+  assertFailure(join404, 1, /^roomfiles: cannot join nosuch: there is no such conference on the server$/);
+  assert.equal((await watch.stop()).code, 0);
+  for (const line of jsonLines(watch.stdout)) assert.equal(line.method, 'event');
+});
+
+test('against a `roomfiles up` child: alice sends to bob with the environment naming the room', async () => {
+  const base = await freePortBlock([0, 1, 2, 10, 11, 12]);
+  const hubPort = await freePort();
+  const up = new CliProcess([
+    'up',
+    '--data',
+    bed.dir('cli-up-'),
+    '--port-base',
+    String(base),
+    '--hub-port',
+    String(hubPort),
+  ]);
+  bed.defer(() => up.kill());
+  await up.ready(/^ready in \d+ ms/);
+  const aliceEnv = { ROOMFILES_URL: `http://127.0.0.1:${base}` };
+  const bobUrl = `ws://127.0.0.1:${base + 11}`;
+  const send = await cli(['send', join(dir, 'note.txt'), '--to', 'bob', '--no-wait'], { env: aliceEnv });
+  assert.equal(send.code, 0, send.stderr);
+  const watch = start(bed, ['watch', '--json', '--url', bobUrl]);
+  await waitForStderr(watch, /Ctrl-C stops/);
+  // The offer may have reached bob before watch started: the inbox decides.
+  const offer = await incoming(bobUrl, 'note.txt').catch(async () => {
+    await watch.waitForLine(/"event":"receivedFileRequest"/);
+    return incoming(bobUrl, 'note.txt');
+  });
+  assert.equal(offer.peerId, 'alice@files.local');
+  const status = await cli(['status'], { env: aliceEnv });
+  assert.match(status.stdout, /^login {6}alice@files\.local \(Alice\)$/m);
+  await watch.stop();
+  assert.equal((await up.stop()).code, 0);
+});
