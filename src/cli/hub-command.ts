@@ -3,9 +3,8 @@ import { existsSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { DEFAULT_HUB_PORT } from '../common/defaults.js';
-import { Accounts, AccountError, DEFAULT_DOMAIN } from '../hub/accounts.js';
-import { SqliteHubRepository } from '../hub/sqlite-repository.js';
-import { systemClock } from '../common/clock.js';
+import type { Accounts } from '../hub/accounts.js';
+import { DEFAULT_DOMAIN } from '../common/defaults.js';
 import { parseDuration, parseHostPort, parseSize } from './parse.js';
 import { UsageError, runUntilSignal } from './process.js';
 import { hubConferenceCommand } from './hub-conference-command.js';
@@ -40,6 +39,12 @@ async function withAccounts<T>(
   if (!create && !existsSync(path)) {
     throw new UsageError(`no hub database at ${path}: give the hub's data directory with --data`, 1);
   }
+  // Loaded here: commands that do not touch the database start without loading SQLite.
+  const [{ Accounts, AccountError }, { SqliteHubRepository }, { systemClock }] = await Promise.all([
+    import('../hub/accounts.js'),
+    import('../hub/sqlite-repository.js'),
+    import('../common/clock.js'),
+  ]);
   const repo = new SqliteHubRepository(path);
   try {
     return await fn(new Accounts(repo, options.domain, systemClock));

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
-import { SqliteHubRepository } from '../hub/sqlite-repository.js';
+import type { SqliteHubRepository } from '../hub/sqlite-repository.js';
 import { UsageError } from './process.js';
 
 const CID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -9,6 +9,7 @@ const dataOption = () =>
   new Option('--data <dir>', 'hub data directory').env('ROOMFILES_HUB_DATA').default('./roomfiles-data/hub');
 
 async function withRepository<T>(data: string, fn: (repo: SqliteHubRepository) => Promise<T>): Promise<T> {
+  const { SqliteHubRepository } = await import('../hub/sqlite-repository.js');
   const repo = new SqliteHubRepository(join(resolve(data), 'hub.db'));
   try {
     return await fn(repo);

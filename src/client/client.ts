@@ -22,7 +22,10 @@ export interface RoomClientOptions {
   /** A token issued by an earlier `auth`. */
   token?: string;
   role?: 'admin' | 'user';
+  /** Per-call timeout in milliseconds (default 15 s). */
   timeoutMs?: number;
+  /** How long `connect` may take altogether, discovery and auth included (default 15 s). */
+  connectTimeoutMs?: number;
   /** Reconnect with backoff (1 s doubling to 30 s) and re-auth with the issued token (default true). */
   reconnect?: boolean;
   /** Time as the client sees it; tests inject a clock to cross token lifetimes. */
@@ -77,24 +80,38 @@ async function resolveEndpoint(options: RoomClientOptions): Promise<Endpoint> {
     else
       throw new RoomConnectionError(
         `unsupported URL ${options.url}: use ws://host:apiPort or http://host:webPort`,
+        'usage',
       );
   }
   if (apiPort !== undefined) return { host, apiPort, httpPort: null };
-  if (configPort === undefined) throw new RoomConnectionError('give the API port, the web port, or a URL');
+  if (configPort === undefined) {
+    throw new RoomConnectionError('give the API port, the web port, or a URL', 'usage');
+  }
   const doFetch = options.fetch ?? fetch;
   const hostPart = host.includes(':') ? `[${host}]` : host;
   let config: { config?: { websocket?: { port?: unknown }; http?: { port?: unknown } } };
+  let response: Response;
   try {
-    const response = await doFetch(`http://${hostPart}:${configPort}/public/default/config.json`);
+    response = await doFetch(`http://${hostPart}:${configPort}/public/default/config.json`);
+  } catch (error) {
+    throw new RoomConnectionError(
+      `cannot reach ${hostPart}:${configPort}: ${(error as Error).message}`,
+      'unreachable',
+    );
+  }
+  try {
     config = (await response.json()) as typeof config;
   } catch (error) {
     throw new RoomConnectionError(
-      `cannot read config.json from ${hostPart}:${configPort}: ${(error as Error).message}`,
+      `${hostPart}:${configPort} is not a room's web port (no config.json): ${(error as Error).message}`,
+      'not-a-room',
     );
   }
   const ws = Number(config.config?.websocket?.port);
   const http = Number(config.config?.http?.port);
-  if (!Number.isInteger(ws) || ws <= 0) throw new RoomConnectionError('config.json has no WebSocket port');
+  if (!Number.isInteger(ws) || ws <= 0) {
+    throw new RoomConnectionError('config.json has no WebSocket port', 'not-a-room');
+  }
   return { host, apiPort: ws, httpPort: Number.isInteger(http) && http > 0 ? http : null };
 }
 
@@ -121,7 +138,7 @@ class Gate {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new RoomConnectionError(`${message} within ${timeoutMs} ms`)),
+        () => reject(new RoomConnectionError(`${message} within ${timeoutMs} ms`, 'timeout')),
         timeoutMs,
       );
     });
@@ -167,7 +184,19 @@ export class RoomClient extends EventRegistry {
     options: RoomClientOptions,
   ): Promise<T> {
     const client = new this(options);
-    await client.open();
+    const limit = options.connectTimeoutMs ?? 15_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        client.close();
+        reject(new RoomConnectionError(`could not connect to the room within ${limit} ms`, 'timeout'));
+      }, limit);
+    });
+    try {
+      await Promise.race([client.open(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
     return client;
   }
 
@@ -232,7 +261,10 @@ export class RoomClient extends EventRegistry {
   private async attach(reconnecting: boolean): Promise<void> {
     const createSocket = this.options.createSocket;
     if (!createSocket) {
-      throw new RoomConnectionError('no WebSocket implementation: use the Node or browser entry point');
+      throw new RoomConnectionError(
+        'no WebSocket implementation: use the Node or browser entry point',
+        'usage',
+      );
     }
     const hostPart = this.host.includes(':') ? `[${this.host}]` : this.host;
     const connection = new RoomConnection({

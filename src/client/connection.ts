@@ -72,10 +72,10 @@ export class RoomConnection extends EventRegistry {
         resolve();
       };
       socket.onerror = () => {
-        if (!opened) reject(new RoomConnectionError(`cannot connect to ${this.options.url}`));
+        if (!opened) reject(new RoomConnectionError(`cannot connect to ${this.options.url}`, 'unreachable'));
       };
       socket.onclose = (event) => {
-        if (!opened) reject(new RoomConnectionError(`cannot connect to ${this.options.url}`));
+        if (!opened) reject(new RoomConnectionError(`cannot connect to ${this.options.url}`, 'unreachable'));
         this.failAll(new RoomConnectionError(`connection closed (${event.code})`));
         if (this.socket === socket) this.socket = null;
         for (const listener of this.closeListeners) listener(event.code, event.reason);
@@ -116,7 +116,7 @@ export class RoomConnection extends EventRegistry {
       const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 15_000;
       const timer = setTimeout(() => {
         this.pending.delete(requestId);
-        reject(new RoomConnectionError(`${method}: no reply within ${timeoutMs} ms`));
+        reject(new RoomConnectionError(`${method}: no reply within ${timeoutMs} ms`, 'timeout'));
       }, timeoutMs);
       this.pending.set(requestId, { method, resolve, reject, timer });
       socket.send(JSON.stringify({ ...params, method, requestId }));

@@ -11,9 +11,18 @@ export class RoomApiError extends Error {
   }
 }
 
-/** The connection closed, or a reply did not come in time. */
+/**
+ * Why a connection-level failure happened: the room cannot be reached, what answered is not a room, the
+ * connection (or the client) closed, something did not come in time, or the options cannot work.
+ */
+export type RoomConnectionErrorCode = 'unreachable' | 'not-a-room' | 'closed' | 'timeout' | 'usage';
+
+/** The connection closed, or a reply did not come in time; `code` says which kind of failure it is. */
 export class RoomConnectionError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly code: RoomConnectionErrorCode = 'closed',
+  ) {
     super(message);
     this.name = 'RoomConnectionError';
   }

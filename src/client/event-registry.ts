@@ -62,7 +62,7 @@ export class EventRegistry {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         off();
-        reject(new RoomConnectionError(`no "${event}" event within ${timeoutMs} ms`));
+        reject(new RoomConnectionError(`no "${event}" event within ${timeoutMs} ms`, 'timeout'));
       }, timeoutMs);
       const off = this.on(event, (message) => {
         let matches: boolean;

@@ -152,7 +152,7 @@ export async function downloadFromRoom(
   fileId: number,
   to: string,
   options: { resume?: boolean; onProgress?: (progress: TransferProgress) => void } = {},
-): Promise<{ path: string; size: number; sha256: string }> {
+): Promise<{ path: string; size: number; sha256: string; resumedFrom: number }> {
   const part = `${to}.part`;
   const resumed = options.resume
     ? await stat(part).then(
@@ -174,7 +174,7 @@ async function downloadOnce(
   part: string,
   startAt: number,
   options: { onProgress?: (progress: TransferProgress) => void },
-): Promise<{ size: number; sha256: string } | 'restart'> {
+): Promise<{ size: number; sha256: string; resumedFrom: number } | 'restart'> {
   let offset = startAt;
   const etagOfPart = offset > 0 ? await readEtagHint(part) : null;
   const headers: Record<string, string> = {};
@@ -223,7 +223,8 @@ async function downloadOnce(
       0,
     );
   }
-  return { size: (await stat(part)).size, sha256: digest };
+  // How many bytes were already here: 0 when the download started over.
+  return { size: (await stat(part)).size, sha256: digest, resumedFrom: offset };
 }
 
 /**

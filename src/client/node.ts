@@ -60,7 +60,7 @@ export class NodeRoomClient extends RoomClient {
   async download(
     fileId: number,
     options: { to: string; resume?: boolean; onProgress?: (progress: TransferProgress) => void },
-  ): Promise<{ path: string; size: number; sha256: string }> {
+  ): Promise<{ path: string; size: number; sha256: string; resumedFrom: number }> {
     return downloadFromRoom(await this.target(), fileId, options.to, options);
   }
 

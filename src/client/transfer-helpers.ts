@@ -1,5 +1,6 @@
 import type { RoomClient } from './client.js';
 import type { EventMessage } from './connection.js';
+import { RoomConnectionError } from './errors.js';
 
 /** A transfer that ended in status 0; the message says who did what ("bob@files.local rejected report.pdf"). */
 export class TransferFailedError extends Error {
@@ -26,8 +27,9 @@ export class TransferFailedError extends Error {
 export interface TransferWatchOptions {
   /** Progress of the transfer itself (the room's progress events): percent, bytes, bytes per second. */
   onProgress?: (progress: { percent: number; bytes: number; speed: number }) => void;
-  /** Called with each status the request passes through. */
-  onStatus?: (status: number) => void;
+  /** Called with each status the request passes through, and the whole fileRequestStatusChanged event. */
+  onStatus?: (status: number, event: EventMessage<'fileRequestStatusChanged'>) => void;
+  /** Gives up after this long (RoomConnectionError, code 'timeout'); the offer stays open in the room. */
   timeoutMs?: number;
 }
 
@@ -62,7 +64,7 @@ export async function untilDelivered(
       });
     } else if (event.event === 'fileRequestStatusChanged') {
       const status = Number(fields.status);
-      options.onStatus?.(status);
+      options.onStatus?.(status, event as EventMessage<'fileRequestStatusChanged'>);
       if (status === 3) settle?.(null);
       if (status === 0) {
         settle?.(
@@ -80,6 +82,10 @@ export async function untilDelivered(
     client.on('fileRequestStatusChanged', handle),
     client.on('outgoingFileRequestUploadingProgress', handle),
     client.onConnectionState((state) => {
+      if (state === 'closed') {
+        settle?.(new RoomConnectionError('the client was closed before the transfer finished', 'closed'));
+        return;
+      }
       if (state !== 'connected' || id === null) return;
       // Events sent while the connection was down are lost: ask for the request's state instead. A failure
       // here (the link dropped again) is left to the next reconnect, never an unhandled rejection.
@@ -99,7 +105,7 @@ export async function untilDelivered(
         ? null
         : new Promise<never>((_, reject) => {
             timer = setTimeout(
-              () => reject(new Error(`transfer ${id} did not finish in time`)),
+              () => reject(new RoomConnectionError(`transfer ${id} did not finish in time`, 'timeout')),
               options.timeoutMs,
             );
           });

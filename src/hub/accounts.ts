@@ -2,7 +2,7 @@ import type { Clock } from '../common/clock.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js';
 import type { AccountRow, HubRepository } from './repository.js';
 
-export const DEFAULT_DOMAIN = 'files.local';
+export { DEFAULT_DOMAIN } from '../common/defaults.js';
 const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const LOCKOUT_FAILURES = 10;
 const LOCKOUT_WINDOW_MS = 10 * 60_000;

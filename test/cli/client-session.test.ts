@@ -121,7 +121,11 @@ test('an unreachable room: exit 1 and one sentence; --debug adds the trace', asy
   });
   const address = server.address() as { port: number };
   const notRoom = await cli(['status', '--url', `http://127.0.0.1:${address.port}`]);
-  assertFailure(notRoom, 1, /^roomfiles: cannot reach the room at http:\/\/127\.0\.0\.1:\d+/);
+  assertFailure(
+    notRoom,
+    1,
+    /^roomfiles: http:\/\/127\.0\.0\.1:\d+ is not the web port of a room \(its config\.json names no API port\)$/,
+  );
 });
 
 test('without --url or ROOMFILES_URL the room is alice of `roomfiles up` (http://127.0.0.1:8764)', async (t) => {

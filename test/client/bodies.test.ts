@@ -104,7 +104,7 @@ test('download(fileId, {to}): byte-identical, sha256 reported, progress to the s
   const out = join(dir, 'copy.bin');
   const progress: TransferProgress[] = [];
   const result = await client.download(fileId, { to: out, onProgress: (p) => progress.push({ ...p }) });
-  assert.deepEqual(result, { path: out, size: SIZE, sha256: sourceSha });
+  assert.deepEqual(result, { path: out, size: SIZE, sha256: sourceSha, resumedFrom: 0 });
   assert.equal(await sha256OfFile(out), sourceSha);
   checkProgress(progress, SIZE);
   assert.equal(existsSync(`${out}.part`), false);
@@ -137,6 +137,7 @@ test('resume: a download cut midway continues from the byte where it stopped, an
   });
   assert.equal(result.sha256, sourceSha);
   assert.equal(result.size, SIZE);
+  assert.equal(result.resumedFrom, partSize, 'the result says where the download resumed');
   assert.equal(await sha256OfFile(out), sourceSha);
   checkProgress(progress, SIZE, partSize);
 

@@ -62,8 +62,17 @@ test('connect by url: ws:// is the API port, http:// the web port', async () => 
 
 test('connect to nothing: a web port without config.json, or an API port where nothing listens', async () => {
   const port = await freePort();
-  await assert.rejects(RoomClient.connect({ port }), RoomConnectionError);
-  await assert.rejects(RoomClient.connect({ configPort: port }), /cannot read config\.json/);
+  await assert.rejects(
+    RoomClient.connect({ port }),
+    (error) => error instanceof RoomConnectionError && error.code === 'unreachable',
+  );
+  await assert.rejects(
+    RoomClient.connect({ configPort: port }),
+    (error) =>
+      error instanceof RoomConnectionError &&
+      error.code === 'unreachable' &&
+      /cannot reach/.test(error.message),
+  );
 });
 
 test('PIN: the right PIN authorizes; a wrong one, or none, rejects with RoomApiError 401', async () => {

@@ -68,41 +68,26 @@ export async function openRoom(flags: ConnectionFlags, options: { reconnect?: bo
     throw new UsageError('give either --pin or --room-password, not both');
   }
   const url = roomUrl(flags);
-  const { RoomClient, RoomApiError } = await import('../../client/index.js');
-  let timer: NodeJS.Timeout | undefined;
-  const connecting = RoomClient.connect({
-    url,
-    pin: flags.pin,
-    password: flags.roomPassword,
-    reconnect: options.reconnect ?? false,
-  });
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(new UsageError(`the room at ${url} did not answer within ${CONNECT_TIMEOUT_MS / 1000} s`, 1)),
-      CONNECT_TIMEOUT_MS,
-    );
-  });
-  // A connection that comes after the timeout must not keep the process alive.
-  connecting.then(
-    (client) => timer === undefined && client.close(),
-    () => undefined,
-  );
+  const { RoomClient, RoomApiError, RoomConnectionError } = await import('../../client/index.js');
   try {
-    return await Promise.race([connecting, timeout]);
+    return await RoomClient.connect({
+      url,
+      pin: flags.pin,
+      password: flags.roomPassword,
+      reconnect: options.reconnect ?? false,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+    });
   } catch (error) {
-    if (error instanceof UsageError) throw error;
     if (error instanceof RoomApiError && error.method === 'auth') {
       throw new Failure(authFailure(url, flags, error.error, error.errorCode), error);
     }
-    const message = (error as Error).message ?? '';
-    if (/config\.json has no/.test(message)) {
+    if (error instanceof RoomConnectionError && error.code === 'timeout') {
+      throw new Failure(`the room at ${url} did not answer within ${CONNECT_TIMEOUT_MS / 1000} s`, error);
+    }
+    if (error instanceof RoomConnectionError && error.code === 'not-a-room') {
       throw new Failure(`${url} is not the web port of a room (its config.json names no API port)`, error);
     }
     throw new Failure(`cannot reach the room at ${url}: is \`roomfiles up\` running?`, error);
-  } finally {
-    clearTimeout(timer);
-    timer = undefined;
   }
 }
 
