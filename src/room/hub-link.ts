@@ -57,6 +57,7 @@ export class HubLink extends EventEmitter {
   private socket: WebSocket | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  private readonly pushes: LinkPush[] = [];
   private readonly backoff = new Backoff();
   private retryTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -192,7 +193,21 @@ export class HubLink extends EventEmitter {
       if (reply.ok) pending.resolve(reply);
       else pending.reject(new LinkError(reply.code, reply.message));
     } else if (typeof (parsed as { push?: unknown }).push === 'string') {
-      this.emit('push', parsed as LinkPush);
+      this.queuePush(parsed as LinkPush);
+    }
+  }
+
+  /**
+   * Pushes are handled on the next turn of the event loop, in order. Several frames can arrive in one read and
+   * ws emits them back to back: a reply and the push that follows it (the recipient accepted at once) would
+   * otherwise reach the push handler before the code awaiting the reply had recorded what the push is about.
+   */
+  private queuePush(push: LinkPush): void {
+    this.pushes.push(push);
+    if (this.pushes.length === 1) {
+      setImmediate(() => {
+        for (const queued of this.pushes.splice(0)) this.emit('push', queued);
+      });
     }
   }
 
