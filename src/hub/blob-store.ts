@@ -4,7 +4,7 @@ import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { streamHash, type StreamHash } from '../common/hash-pool.js';
+import { createHash, type Hash } from 'node:crypto';
 import { FileSink } from '../common/file-sink.js';
 
 export class BlobError extends Error {
@@ -23,7 +23,7 @@ const READ_CHUNK = 2 << 20;
 /** What one uploader has written of one body so far, and the hash of exactly those bytes. */
 interface PartialState {
   held: number;
-  hash: StreamHash | null;
+  hash: Hash | null;
   hashedBytes: number;
   writing: boolean;
 }
@@ -117,8 +117,7 @@ export class DirectoryBlobStore {
     try {
       if (!state.hash || state.hashedBytes !== state.held) {
         // Resuming after a restart: the hash of what is already held is computed once, from disk.
-        state.hash?.dispose();
-        state.hash = streamHash(size);
+        state.hash = createHash('sha256');
         state.hashedBytes = 0;
         if (state.held > 0) {
           for await (const chunk of createReadStream(path, {
@@ -126,7 +125,7 @@ export class DirectoryBlobStore {
             end: state.held - 1,
             highWaterMark: READ_CHUNK,
           })) {
-            await state.hash.update(chunk as Buffer);
+            state.hash.update(chunk as Buffer);
             state.hashedBytes += (chunk as Buffer).length;
           }
         }
@@ -150,13 +149,12 @@ export class DirectoryBlobStore {
           state.hashedBytes += chunk.length;
           onBytes(chunk.length);
           this.signals.emit(`grow:${signalKey}`);
-          // The hash runs on a worker for large bodies; this waits only when it is far behind.
-          return hash.update(chunk);
+          hash.update(chunk);
         },
       });
       await pipeline(source, limit, sink);
       if (state.held < size) return { held: state.held, complete: false };
-      const digest = await hash.digest();
+      const digest = hash.digest('hex');
       this.partials.delete(signalKey);
       if (digest !== sha256) {
         await rm(path, { force: true });
@@ -180,7 +178,8 @@ export class DirectoryBlobStore {
   read(sha256: string, uploader: string, start: number, size: number, signal: AbortSignal): Readable {
     return Readable.from(this.follow(sha256, uploader, start, size, signal), {
       objectMode: false,
-      highWaterMark: 4 * READ_CHUNK,
+      // One piece read ahead per recipient: ten recipients of one body hold tens, not hundreds, of MiB.
+      highWaterMark: READ_CHUNK,
     });
   }
 

@@ -176,11 +176,7 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
     let sourceError: unknown;
     source.on('error', (error) => (sourceError ??= error));
     try {
-      record = await deps.files.receive(source, sanitizeFileName(name), {
-        maxBytes,
-        quotaBytes,
-        expectedBytes: Number.isFinite(declared) ? declared : undefined,
-      });
+      record = await deps.files.receive(source, sanitizeFileName(name), { maxBytes, quotaBytes });
     } catch (error) {
       if (error instanceof UploadLimitError) {
         return refuseEarly(error.kind === 'size' ? 413 : 507, error.message);

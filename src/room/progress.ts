@@ -7,7 +7,8 @@ export interface ProgressSample {
   speed: number;
 }
 
-const MIN_INTERVAL_MS = 100;
+/** Ten a second at most (room-api.md §9). */
+export const MIN_INTERVAL_MS = 100;
 const SPEED_WINDOW_MS = 2000;
 
 /**
@@ -26,6 +27,8 @@ export class ProgressReporter {
   constructor(
     private readonly total: number,
     private readonly emit: (sample: ProgressSample) => void,
+    /** The least time between two events; a room with many clients asks for fewer (still within §9). */
+    private readonly interval: () => number = () => MIN_INTERVAL_MS,
   ) {}
 
   percentOf(bytes: number): number {
@@ -47,7 +50,7 @@ export class ProgressReporter {
     // Never backwards: after a retry that resumes from fewer bytes than were counted, the percentage waits
     // until it passes the last one reported.
     if (percent <= this.lastPercent || percent === 100) return;
-    const wait = this.lastEmitAt + MIN_INTERVAL_MS - now;
+    const wait = this.lastEmitAt + this.interval() - now;
     if (wait <= 0) {
       this.flush();
     } else if (!this.pending) {
@@ -64,7 +67,7 @@ export class ProgressReporter {
     this.finished = true;
     clearTimeout(this.pending);
     this.processed = this.total;
-    const wait = Math.max(0, this.lastEmitAt + MIN_INTERVAL_MS - performance.now());
+    const wait = Math.max(0, this.lastEmitAt + this.interval() - performance.now());
     return new Promise((resolve) => {
       const send = () => {
         if (this.lastPercent !== 100) this.send(100);

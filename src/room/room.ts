@@ -20,6 +20,7 @@ import { handlers } from './handlers/index.js';
 import { softwareName } from './version.js';
 import { TransferEngine } from './transfers.js';
 import { ConferenceState } from './conference.js';
+import { MIN_INTERVAL_MS } from './progress.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { ROOM_DEFAULT_PORTS } from '../common/defaults.js';
 import { createLogger } from '../common/logger.js';
@@ -172,6 +173,14 @@ export class Room {
 
   get quotaBytes(): number {
     return this.options.quotaBytes ?? 20 * GiB;
+  }
+
+  /**
+   * The least time between two progress events of one request: 100 ms (ten a second, room-api.md §9), longer
+   * when many clients are connected, since every event goes to each of them (one second at a thousand).
+   */
+  progressIntervalMs(): number {
+    return Math.min(1000, Math.max(MIN_INTERVAL_MS, this.api.connections.size));
   }
 
   get connections(): ReadonlySet<ApiConnection> {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -17,7 +17,6 @@ import { AppState } from '../protocol/session-methods.js';
 import { Backoff } from '../common/backoff.js';
 import { Throttle } from '../common/throttle.js';
 import { FileSink } from '../common/file-sink.js';
-import { streamHash, type StreamHash } from '../common/hash-pool.js';
 import { LinkError } from './hub-link.js';
 import { BodyTransferError, HubBodies } from './hub-bodies.js';
 import { ProgressReporter, type ProgressSample } from './progress.js';
@@ -567,41 +566,46 @@ export class TransferEngine {
     let reporter = this.reporters.get(request.fileRequestId);
     if (reporter) return reporter;
     let lastSaved = 0;
-    reporter = new ProgressReporter(request.fileSize, (sample: ProgressSample) => {
-      const now = Date.now();
-      if (now - lastSaved >= PROCESSED_SAVE_MS) {
-        lastSaved = now;
-        this.store.setProcessed(request.fileRequestId, sample.processedSize);
-      }
-      if (request.direction === 0) {
-        this.events.emit('incomingFileRequestDownloadingProgress', {
-          fileRequestId: request.fileRequestId,
-          fileName: request.fileName,
-          fileSize: request.fileSize,
-          processedPercents: sample.processedPercents,
-          peerId: request.peerId ?? '',
-          peerDisplayName: request.peerDn ?? '',
-          timestamp: request.timestamp,
-          confId: request.confId ?? undefined,
-          processedSize: sample.processedSize,
-          speed: sample.speed,
-        });
-      } else {
-        this.events.emit('outgoingFileRequestUploadingProgress', {
-          fileRequestId: request.fileRequestId,
-          fileName: request.fileName,
-          fileId: request.fileId ?? 0,
-          fileSize: request.fileSize,
-          processedPercents: sample.processedPercents,
-          peerId: request.peerId ?? undefined,
-          peerDisplayName: request.peerDn ?? undefined,
-          confId: request.confId ?? undefined,
-          timestamp: request.timestamp,
-          processedSize: sample.processedSize,
-          speed: sample.speed,
-        });
-      }
-    });
+    const interval = () => this.room.progressIntervalMs();
+    reporter = new ProgressReporter(
+      request.fileSize,
+      (sample: ProgressSample) => {
+        const now = Date.now();
+        if (now - lastSaved >= PROCESSED_SAVE_MS) {
+          lastSaved = now;
+          this.store.setProcessed(request.fileRequestId, sample.processedSize);
+        }
+        if (request.direction === 0) {
+          this.events.emit('incomingFileRequestDownloadingProgress', {
+            fileRequestId: request.fileRequestId,
+            fileName: request.fileName,
+            fileSize: request.fileSize,
+            processedPercents: sample.processedPercents,
+            peerId: request.peerId ?? '',
+            peerDisplayName: request.peerDn ?? '',
+            timestamp: request.timestamp,
+            confId: request.confId ?? undefined,
+            processedSize: sample.processedSize,
+            speed: sample.speed,
+          });
+        } else {
+          this.events.emit('outgoingFileRequestUploadingProgress', {
+            fileRequestId: request.fileRequestId,
+            fileName: request.fileName,
+            fileId: request.fileId ?? 0,
+            fileSize: request.fileSize,
+            processedPercents: sample.processedPercents,
+            peerId: request.peerId ?? undefined,
+            peerDisplayName: request.peerDn ?? undefined,
+            confId: request.confId ?? undefined,
+            timestamp: request.timestamp,
+            processedSize: sample.processedSize,
+            speed: sample.speed,
+          });
+        }
+      },
+      interval,
+    );
     this.reporters.set(request.fileRequestId, reporter);
     return reporter;
   }
@@ -727,21 +731,15 @@ export class TransferEngine {
       await rm(partial, { force: true });
       offset = 0;
     }
-    // What is already here is hashed once from disk; the rest is hashed as it arrives (off the main thread
-    // for large files).
-    const hash = streamHash(request.fileSize);
-    try {
-      return await this.receiveBody(request, partial, offset, hash, signal);
-    } finally {
-      hash.dispose();
-    }
+    // What is already here is hashed once from disk; the rest is hashed as it arrives.
+    return this.receiveBody(request, partial, offset, createHash('sha256'), signal);
   }
 
   private async receiveBody(
     request: RequestRecord,
     partial: string,
     offset: number,
-    hash: StreamHash,
+    hash: Hash,
     signal: AbortSignal,
   ): Promise<boolean> {
     if (offset > 0) {
@@ -750,7 +748,7 @@ export class TransferEngine {
         end: offset - 1,
         highWaterMark: 1 << 20,
       })) {
-        await hash.update(chunk as Buffer);
+        hash.update(chunk as Buffer);
       }
     }
     const reporter = this.reporter(request);
@@ -773,7 +771,7 @@ export class TransferEngine {
         onWritten: (chunk) => {
           received += chunk.length;
           reporter.update(received);
-          return hash.update(chunk);
+          hash.update(chunk);
         },
       });
       const rate = this.room.options.maxRateBytes;
@@ -782,7 +780,7 @@ export class TransferEngine {
       if (received < request.fileSize) return false;
     }
     const size = (await stat(partial)).size;
-    const digest = await hash.digest();
+    const digest = hash.digest('hex');
     const current = this.store.getRequest(request.fileRequestId)!;
     if (current.status !== 2) return true;
     if (size !== request.fileSize || digest !== request.sha256) {

@@ -34,3 +34,10 @@ test('a room logs in to a hub and serves a file round trip', async () => {
   const list = await api.call('getFileList');
   assert.equal(list.fileList[0].fileId, body.fileId);
 });
+
+test('progress events are spaced by the number of clients: 100 ms up to 100 clients, up to 1 s at 1000', async () => {
+  const room = await bed.room();
+  assert.equal(room.progressIntervalMs(), 100);
+  await Promise.all(Array.from({ length: 150 }, () => bed.open(room)));
+  assert.equal(room.progressIntervalMs(), 150);
+});

@@ -72,3 +72,22 @@ test('a retry that resumes from fewer bytes never reports a lower percent', asyn
   );
   for (const s of samples) assert.ok(s.speed >= 0, `speed ${s.speed}`);
 });
+
+test('a longer interval (a room with many clients) spaces the events further apart', async () => {
+  const samples: (ProgressSample & { at: number })[] = [];
+  const r = new ProgressReporter(
+    1000,
+    (s) => samples.push({ ...s, at: performance.now() }),
+    () => 300,
+  );
+  r.update(0);
+  for (let bytes = 10; bytes <= 500; bytes += 10) r.update(bytes);
+  await sleep(350);
+  assert.deepEqual(
+    samples.map((s) => s.processedPercents),
+    [0, 50],
+  );
+  assert.ok(samples[1].at - samples[0].at >= 295, 'held back for the whole interval');
+  await r.finish();
+  assert.ok(samples[2].at - samples[1].at >= 295, 'the 100 too waits its turn');
+});
