@@ -19,6 +19,8 @@ export class BlobError extends Error {
 
 /** Relayed bodies are read in 2 MiB pieces: fewer reads and allocations per gigabyte. */
 const READ_CHUNK = 2 << 20;
+/** What a recipient may hold of chunks relayed from memory before it falls back to reading the file. */
+const LIVE_LIMIT = 8 << 20;
 
 /** What one uploader has written of one body so far, and the hash of exactly those bytes. */
 interface PartialState {
@@ -36,6 +38,8 @@ interface PartialState {
  */
 export class DirectoryBlobStore {
   private readonly partials = new Map<string, PartialState>();
+  /** Bytes handed to recipients straight from memory, and read back from disk (GET /stats). */
+  readonly relayed = { fromMemory: 0, fromDisk: 0 };
   private readonly signals = new EventEmitter();
   private readonly partialDir: string;
 
@@ -148,7 +152,8 @@ export class DirectoryBlobStore {
           state.held += chunk.length;
           state.hashedBytes += chunk.length;
           onBytes(chunk.length);
-          this.signals.emit(`grow:${signalKey}`);
+          // The chunk itself goes with the signal: a recipient that has caught up relays it from memory.
+          this.signals.emit(`grow:${signalKey}`, chunk, state.held - chunk.length);
           hash.update(chunk);
         },
       });
@@ -183,20 +188,55 @@ export class DirectoryBlobStore {
     });
   }
 
+  /**
+   * Yields the body from `start`. A recipient that keeps up with the upload gets each chunk straight from memory
+   * as it is written (the same buffer for every recipient: nothing read back, nothing copied); one that falls
+   * behind, or starts late, reads from the file until it catches up.
+   */
   private async *follow(sha256: string, uploader: string, start: number, size: number, signal: AbortSignal) {
     const key = this.key(sha256, uploader);
     let handle: FileHandle | null = null;
     let failed = false;
+    let pos = start;
+    const live: Buffer[] = [];
+    let liveAt = 0;
+    let liveBytes = 0;
     const onFailed = () => {
       failed = true;
     };
+    const onChunk = (chunk?: Buffer, at?: number) => {
+      if (!chunk || at === undefined) return;
+      const next = liveBytes > 0 ? liveAt + liveBytes : pos;
+      if (at !== next || liveBytes + chunk.length > LIVE_LIMIT) {
+        // Behind (reading the file) or not reading fast enough: the file has these bytes.
+        live.length = 0;
+        liveBytes = 0;
+        return;
+      }
+      if (liveBytes === 0) liveAt = at;
+      live.push(chunk);
+      liveBytes += chunk.length;
+    };
     this.signals.on(`failed:${sha256}`, onFailed);
+    this.signals.on(`grow:${key}`, onChunk);
     try {
-      let pos = start;
       let complete = false;
       while (pos < size) {
         if (signal.aborted) throw new Error('aborted');
         if (failed) throw new BlobError('mismatch', 'the body failed its integrity check at the hub');
+        if (liveBytes > 0 && liveAt === pos) {
+          const chunks = live.splice(0);
+          liveBytes = 0;
+          // Counted before they are handed on: chunks that arrive meanwhile follow these.
+          for (const chunk of chunks) pos += chunk.length;
+          for (const chunk of chunks) {
+            this.relayed.fromMemory += chunk.length;
+            yield chunk;
+          }
+          continue;
+        }
+        live.length = 0;
+        liveBytes = 0;
         // The upload's own count says how far the file has grown; the disk is asked only when that is not
         // enough (no upload in this process, or caught up with it), not for every chunk.
         let available = complete ? size : (this.partials.get(key)?.held ?? 0);
@@ -221,6 +261,7 @@ export class DirectoryBlobStore {
             continue;
           }
           pos += bytesRead;
+          this.relayed.fromDisk += bytesRead;
           yield bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
           continue;
         }
@@ -228,6 +269,7 @@ export class DirectoryBlobStore {
       }
     } finally {
       this.signals.off(`failed:${sha256}`, onFailed);
+      this.signals.off(`grow:${key}`, onChunk);
       await handle?.close().catch(() => undefined);
     }
   }

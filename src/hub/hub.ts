@@ -77,7 +77,11 @@ export class Hub {
       connectionTimeout: 0,
     });
     this.app.get('/health', async () => ({ ok: true, hubId: this.hubId, domain: this.domain }));
-    this.app.get('/stats', async () => this.stats.snapshot(this.links.sessions.size));
+    this.app.get('/stats', async () => ({
+      ...this.stats.snapshot(this.links.sessions.size),
+      relayedFromMemory: this.blobs.relayed.fromMemory,
+      relayedFromDisk: this.blobs.relayed.fromDisk,
+    }));
     registerRelay(this, this.app);
   }
 
