@@ -201,10 +201,22 @@ export class DirectoryBlobStore {
     const live: Buffer[] = [];
     let liveAt = 0;
     let liveBytes = 0;
+    // The one waiter of this reader: woken by growth, completion, failure or abort.
+    let wake: (() => void) | null = null;
+    // Counts wake-ups, so one that came while this reader was busy (awaiting the disk) is not missed.
+    let signals = 0;
+    const nudge = () => {
+      signals += 1;
+      const resume = wake;
+      wake = null;
+      resume?.();
+    };
     const onFailed = () => {
       failed = true;
+      nudge();
     };
     const onChunk = (chunk?: Buffer, at?: number) => {
+      nudge();
       if (!chunk || at === undefined) return;
       const next = liveBytes > 0 ? liveAt + liveBytes : pos;
       if (at !== next || liveBytes + chunk.length > LIVE_LIMIT) {
@@ -219,9 +231,21 @@ export class DirectoryBlobStore {
     };
     this.signals.on(`failed:${sha256}`, onFailed);
     this.signals.on(`grow:${key}`, onChunk);
+    this.signals.on(`complete:${sha256}`, nudge);
+    signal.addEventListener('abort', nudge, { once: true });
+    const waitForGrowth = () =>
+      new Promise<void>((resolve) => {
+        // Without an upload in this process nothing signals growth: look at the disk again now and then.
+        const timer = this.partials.has(key) ? undefined : setTimeout(nudge, 5000);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
     try {
       let complete = false;
       while (pos < size) {
+        const seen = signals;
         if (signal.aborted) throw new Error('aborted');
         if (failed) throw new BlobError('mismatch', 'the body failed its integrity check at the hub');
         if (liveBytes > 0 && liveAt === pos) {
@@ -239,8 +263,10 @@ export class DirectoryBlobStore {
         liveBytes = 0;
         // The upload's own count says how far the file has grown; the disk is asked only when that is not
         // enough (no upload in this process, or caught up with it), not for every chunk.
-        let available = complete ? size : (this.partials.get(key)?.held ?? 0);
-        if (pos >= available && !complete) {
+        const upload = this.partials.get(key);
+        let available = complete ? size : (upload?.held ?? 0);
+        // An upload known here is not complete yet: only without one is the disk asked.
+        if (pos >= available && !complete && !upload) {
           complete = await this.isComplete(sha256);
           available = complete
             ? size
@@ -257,7 +283,7 @@ export class DirectoryBlobStore {
             // The partial we opened was replaced (discarded and restarted): reopen from the path.
             await handle.close();
             handle = null;
-            await this.waitForGrowth(key, sha256, signal);
+            if (signals === seen) await waitForGrowth();
             continue;
           }
           pos += bytesRead;
@@ -265,29 +291,15 @@ export class DirectoryBlobStore {
           yield bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
           continue;
         }
-        await this.waitForGrowth(key, sha256, signal);
+        if (signals === seen) await waitForGrowth();
       }
     } finally {
       this.signals.off(`failed:${sha256}`, onFailed);
       this.signals.off(`grow:${key}`, onChunk);
+      this.signals.off(`complete:${sha256}`, nudge);
+      signal.removeEventListener('abort', nudge);
       await handle?.close().catch(() => undefined);
     }
-  }
-
-  private waitForGrowth(key: string, sha256: string, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const events = [`grow:${key}`, `complete:${sha256}`, `failed:${sha256}`];
-      const done = () => {
-        for (const event of events) this.signals.off(event, done);
-        signal.removeEventListener('abort', done);
-        clearTimeout(timer);
-        resolve();
-      };
-      for (const event of events) this.signals.once(event, done);
-      signal.addEventListener('abort', done, { once: true });
-      // A safety net: re-check the disk now and then even without a signal (another process may write).
-      const timer = setTimeout(done, 5000);
-    });
   }
 
   /** Removes a body: its complete file and every uploader's partial. */

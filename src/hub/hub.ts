@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { LINK_PATH } from '../protocol/hub-link.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { createLogger } from '../common/logger.js';
-import { listen } from '../common/net.js';
+import { isLoopback, listen } from '../common/net.js';
 import { Accounts, DEFAULT_DOMAIN } from './accounts.js';
 import { LinkServer } from './link-server.js';
 import type { LinkSession } from './link-session.js';
@@ -77,11 +77,17 @@ export class Hub {
       connectionTimeout: 0,
     });
     this.app.get('/health', async () => ({ ok: true, hubId: this.hubId, domain: this.domain }));
-    this.app.get('/stats', async () => ({
-      ...this.stats.snapshot(this.links.sessions.size),
-      relayedFromMemory: this.blobs.relayed.fromMemory,
-      relayedFromDisk: this.blobs.relayed.fromDisk,
-    }));
+    // Counters name the sha256 of bodies in transit: only this machine may read them.
+    this.app.get('/stats', async (request, reply) => {
+      if (!isLoopback(request.ip.replace(/^::ffff:/, ''))) {
+        return reply.code(404).send({ error: 'no route GET /stats', errorCode: 404 });
+      }
+      return {
+        ...this.stats.snapshot(this.links.sessions.size),
+        relayedFromMemory: this.blobs.relayed.fromMemory,
+        relayedFromDisk: this.blobs.relayed.fromDisk,
+      };
+    });
     registerRelay(this, this.app);
   }
 
@@ -142,7 +148,7 @@ export class Hub {
     session.account = null;
     session.peerId = null;
     session.instanceId = null;
-    session.token = null;
+    this.links.setToken(session, null);
   }
 
   private onLinkClosed(session: LinkSession): void {

@@ -14,6 +14,8 @@ import {
 import { describeValidationError } from '../protocol/validate.js';
 import { LinkSession } from './link-session.js';
 
+const tokenKey = (token: string) => createHash('sha256').update(token).digest('base64');
+
 export class LinkOpError extends Error {
   constructor(
     readonly code: LinkErrorCode,
@@ -33,6 +35,7 @@ const ajv = new Ajv({ allErrors: false, strict: true });
  */
 export class LinkServer {
   readonly sessions = new Set<LinkSession>();
+  private readonly byToken = new Map<string, LinkSession>();
   private readonly wss: WebSocketServer;
   private readonly validators = new Map<string, ValidateFunction>();
   private readonly handlers = new Map<string, LinkOpHandler>();
@@ -80,15 +83,18 @@ export class LinkServer {
     return undefined;
   }
 
-  /** Finds the logged-in session a body route's bearer token belongs to (compared by hash, not by value). */
+  /** Finds the logged-in session a body route's bearer token belongs to (looked up by its hash, not its value). */
   sessionByToken(token: string | undefined): LinkSession | undefined {
     if (!token) return undefined;
-    const wanted = createHash('sha256').update(token).digest('base64');
-    for (const session of this.sessions) {
-      if (session.token && createHash('sha256').update(session.token).digest('base64') === wanted)
-        return session;
-    }
-    return undefined;
+    const session = this.byToken.get(tokenKey(token));
+    return session?.token === token ? session : undefined;
+  }
+
+  /** Gives a session its bearer token (at login), or takes it away (null: logout, link closed). */
+  setToken(session: LinkSession, token: string | null): void {
+    if (session.token) this.byToken.delete(tokenKey(session.token));
+    session.token = token;
+    if (token) this.byToken.set(tokenKey(token), session);
   }
 
   pushTo(peerId: string, name: string, fields: object): number {
@@ -116,6 +122,7 @@ export class LinkServer {
     ws.on('error', (error) => this.logger.debug({ err: error.message }, 'link socket error'));
     ws.on('close', () => {
       this.sessions.delete(session);
+      this.setToken(session, null);
       this.onClose(session);
     });
   }

@@ -26,14 +26,15 @@ export function registerSessionOps(hub: Hub): void {
     session.account = account;
     session.peerId = hub.accounts.peerIdOf(account.name);
     session.instanceId = `${session.peerId}/${session.instance}`;
-    session.token = hub.newSessionToken();
+    const token = hub.newSessionToken();
+    hub.links.setToken(session, token);
     hub.logger.info({ peerId: session.peerId, room: session.room }, 'logged in');
     const result: LoginResult = {
       peerId: session.peerId,
       peerDn: account.displayName,
       instanceId: session.instanceId,
       fileTransfer: account.fileTransfer,
-      session: session.token,
+      session: token,
     };
     return result;
   });
