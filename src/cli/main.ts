@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64 --initial-old-space-size=128
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { hubCommand } from './hub-command.js';
 import { roomCommand } from './room-command.js';

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
+import { NODE_FLAGS } from '../../src/cli/node-flags.js';
 
 /** The compiled CLI entry point (`dist/src/cli/main.js`), next to this compiled helper. */
 export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -41,7 +42,7 @@ export class CliProcess {
     readonly args: string[],
     options: ChildOptions = {},
   ) {
-    this.child = spawn(process.execPath, [CLI_MAIN, ...args], {
+    this.child = spawn(process.execPath, [...NODE_FLAGS, CLI_MAIN, ...args], {
       env: childEnv(options.env),
       cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
