@@ -5,7 +5,7 @@
  * in flight. A larger young generation and a first old-space limit of 128 MiB let a transfer run without any
  * full collection; RSS growth during a 4 GiB transfer stays well under 64 MiB (bench row 8).
  *
- * The same flags are written where no import can reach: the shebang of `main.ts` and `npm start`; a test keeps
- * the three in step.
+ * The same flags are written where no import can reach: the shebang of `main.ts`, `npm start` and `npm run bench`
+ * (its latency row runs a room in its own process); a test keeps them in step.
  */
 export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64', '--initial-old-space-size=128'];

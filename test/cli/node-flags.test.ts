@@ -10,11 +10,12 @@ import { CLI_MAIN } from '../helpers/child.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const run = promisify(execFile);
 
-test('the bin shebang and npm start run roomfiles with the same V8 flags', () => {
+test('the bin shebang, npm start and npm run bench (whose latency row runs a room in-process) use the same V8 flags', () => {
   const shebang = readFileSync(CLI_MAIN, 'utf8').split('\n')[0];
   assert.equal(shebang, `#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}`);
   const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { scripts: Record<string, string> };
   assert.equal(pkg.scripts.start, `node ${NODE_FLAGS.join(' ')} dist/src/cli/main.js up`);
+  assert.equal(pkg.scripts.bench, `npm run build && node ${NODE_FLAGS.join(' ')} dist/bench/run.js`);
 });
 
 test('the bin runs through its shebang', async () => {
