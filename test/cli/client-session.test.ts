@@ -1,7 +1,6 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loggedIn, TestBed } from '../helpers/harness.js';
@@ -125,21 +124,6 @@ test('an unreachable room: exit 1 and one sentence; --debug adds the trace', asy
     notRoom,
     1,
     /^roomfiles: http:\/\/127\.0\.0\.1:\d+ is not the web port of a room \(its config\.json names no API port\)$/,
-  );
-});
-
-test('without --url or ROOMFILES_URL the room is alice of `roomfiles up` (http://127.0.0.1:8764)', async (t) => {
-  const free = await new Promise<boolean>((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(8764, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
-  if (!free) return t.skip('port 8764 is in use here');
-  const result = await cli(['status']);
-  assertFailure(
-    result,
-    1,
-    /^roomfiles: cannot reach the room at http:\/\/127\.0\.0\.1:8764: is `roomfiles up` running\?$/,
   );
 });
 
