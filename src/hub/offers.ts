@@ -43,7 +43,9 @@ export class Offers {
   constructor(private readonly hub: Hub) {}
 
   start(): void {
-    this.expiryTimer = setInterval(() => void this.expire(), 30_000);
+    // Every 30 s, or ten times per TTL when an operator sets a short one, so an offer ends close to its deadline.
+    const everyMs = Math.min(30_000, Math.max(100, Math.floor(this.hub.offerTtlMs / 10)));
+    this.expiryTimer = setInterval(() => void this.expire(), everyMs);
     this.expiryTimer.unref();
     this.unsubscribeClock = this.hub.clock.onAdvance(() => void this.expire());
     void this.expire();

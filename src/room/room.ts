@@ -99,7 +99,7 @@ export class Room {
         : { kind: 'none' };
     if (protection.kind === 'none' && !isLoopback(this.host) && !options.insecure) {
       throw new RoomStartError(
-        `refusing to listen on ${this.host} without a PIN or password: give --pin, --password, or --insecure`,
+        `refusing to listen on ${this.host} without a PIN or password: give --pin, --room-password or --insecure`,
       );
     }
     this.store = new RoomStore(options.dataDir);

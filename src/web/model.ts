@@ -279,9 +279,14 @@ export class RoomModel {
           percent: item.status === 3 ? 100 : 0,
         };
       }
-      // Incoming items carry no fileId, and no item says how far it got: ask for those that need it.
+      // Incoming items carry no fileId, no item says how far it got, and ended ones do not say why (this browser
+      // may not have seen their event): ask for those that need it, running and received ones first.
       const needInfo = Object.values(transfers)
-        .filter((t) => t.status === 2 || (t.status === 3 && t.direction === 0))
+        .filter(
+          (t) =>
+            t.status === 2 || (t.status === 3 && t.direction === 0) || (t.status === 0 && !t.statusReason),
+        )
+        .sort((a, b) => Number(a.status === 0) - Number(b.status === 0))
         .slice(0, 200);
       const infos = await Promise.all(
         needInfo.map((t) => c.getFileRequestInfo({ fileRequestId: t.fileRequestId }).catch(() => null)),
@@ -291,6 +296,10 @@ export class RoomModel {
         if (!t) continue;
         if (info.fileId !== undefined) t.fileId = info.fileId;
         if (info.processedPercents !== undefined) t.percent = info.processedPercents;
+        if (t.status === 0 && info.statusReason) {
+          t.statusReason = info.statusReason;
+          saveReason(t.fileRequestId, info.statusReason);
+        }
       }
       let participants: Participant[] = [];
       if (conference.confId) {

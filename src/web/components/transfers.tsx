@@ -200,7 +200,7 @@ function IncomingItem({
       badge = <Badge tone="accent">Receiving</Badge>;
       detail = (
         <div class="progress-row">
-          <ProgressBar value={t.percent} label={`Receiving ${t.fileName}`} />
+          <ProgressBar value={t.percent} label={`Receiving ${t.fileName}`} valueText={progressText(t)} />
           <span class="progress-text">{progressText(t)}</span>
         </div>
       );
@@ -316,18 +316,19 @@ function LocalSendItem({ send, model }: { send: LocalSend; model: RoomModel }) {
       badge = <Badge>Queued</Badge>;
       detail = <p class="muted small">Waiting for the files before it to upload</p>;
       break;
-    case 'uploading':
+    case 'uploading': {
+      const text =
+        `Uploading to the room · ${percent} %${send.speed ? ` · ${formatSpeed(send.speed)}` : ''} · ` +
+        `${formatSize(send.sent)} of ${formatSize(send.fileSize)}`;
       badge = <Badge tone="accent">Uploading</Badge>;
       detail = (
         <div class="progress-row">
-          <ProgressBar value={percent} label={`Uploading ${send.fileName}`} />
-          <span class="progress-text">
-            Uploading to the room · {percent} %{send.speed ? ` · ${formatSpeed(send.speed)}` : ''} ·{' '}
-            {formatSize(send.sent)} of {formatSize(send.fileSize)}
-          </span>
+          <ProgressBar value={percent} label={`Uploading ${send.fileName}`} valueText={text} />
+          <span class="progress-text">{text}</span>
         </div>
       );
       break;
+    }
     case 'offering':
       badge = <Badge tone="accent">Offering</Badge>;
       detail = (
@@ -381,7 +382,7 @@ function OutgoingItem({ t }: { t: Transfer }) {
       badge = <Badge tone="accent">Sending</Badge>;
       detail = (
         <div class="progress-row">
-          <ProgressBar value={t.percent} label={`Sending ${t.fileName}`} />
+          <ProgressBar value={t.percent} label={`Sending ${t.fileName}`} valueText={progressText(t)} />
           <span class="progress-text">{progressText(t)}</span>
         </div>
       );

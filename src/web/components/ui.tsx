@@ -83,17 +83,22 @@ export function Badge({ tone = 'neutral', children }: { tone?: Tone; children: C
   return <span class={`badge badge-${tone}`}>{children}</span>;
 }
 
-/** A progress bar that screen readers and tests read as one (`role=progressbar`, `aria-valuenow`). */
+/**
+ * A progress bar that screen readers and tests read as one (`role=progressbar`, `aria-valuenow`); `valueText`
+ * says more than the percentage (speed, bytes done) as its `aria-valuetext`.
+ */
 export function ProgressBar({
   value,
   label,
   tone = 'accent',
   indeterminate = false,
+  valueText,
 }: {
   value: number;
   label: string;
   tone?: Tone;
   indeterminate?: boolean;
+  valueText?: string;
 }) {
   const percent = Math.max(0, Math.min(100, Math.round(value)));
   return (
@@ -104,6 +109,7 @@ export function ProgressBar({
       aria-valuemin={0}
       aria-valuemax={100}
       aria-valuenow={indeterminate ? undefined : percent}
+      aria-valuetext={indeterminate ? undefined : valueText}
     >
       <div class="progress-fill" style={{ width: indeterminate ? '30%' : `${percent}%` }} />
     </div>
