@@ -65,9 +65,12 @@ export class LinkServer {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     if (!offered.includes(LINK_SUBPROTOCOL)) {
+      const body = JSON.stringify({ error: `this hub speaks ${LINK_SUBPROTOCOL}`, errorCode: 426 });
+      // A 426 names the protocol required (RFC 9110 §15.5.22); the version goes in the subprotocol header.
       socket.end(
-        'HTTP/1.1 426 Upgrade Required\r\nConnection: close\r\nContent-Type: application/json\r\n\r\n' +
-          JSON.stringify({ error: `this hub speaks ${LINK_SUBPROTOCOL}`, errorCode: 426 }),
+        'HTTP/1.1 426 Upgrade Required\r\nConnection: close\r\nUpgrade: websocket\r\n' +
+          `Sec-WebSocket-Protocol: ${LINK_SUBPROTOCOL}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
       return;
     }

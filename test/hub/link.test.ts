@@ -143,6 +143,8 @@ test('the hub refuses a link that offers no subprotocol or another version, with
     const refusal = await refusedUpgrade(hub, protocols);
     assert.equal(refusal.status, 426, `offering ${JSON.stringify(protocols)}`);
     assert.match(String(refusal.headers['content-type']), /^application\/json/);
+    assert.equal(refusal.headers.upgrade, 'websocket');
+    assert.equal(refusal.headers['sec-websocket-protocol'], LINK_SUBPROTOCOL);
     assert.deepEqual(JSON.parse(refusal.body), {
       error: `this hub speaks ${LINK_SUBPROTOCOL}`,
       errorCode: 426,
