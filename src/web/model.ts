@@ -493,6 +493,12 @@ export class RoomModel {
           fileId: e.fileId === undefined ? t?.fileId : Number(e.fileId),
           ...(status === 3 ? { percent: 100 } : {}),
         }));
+        if (status === 3 && e.fileId !== undefined) {
+          // The room names a received file's id only once the file is in place: show its Download at once,
+          // not "deleted" until the next file list arrives.
+          const fileId = Number(e.fileId);
+          this.set((state) => ({ files: { ...state.files, [fileId]: true } }));
+        }
         if (status === 3) this.later('history', 200, () => void this.refreshHistory().catch(() => undefined));
         if (status === 0 && Number(e.directionType) === 1) {
           this.notice(

@@ -310,6 +310,9 @@ test('the keyboard alone sends a file and accepts it', async (t) => {
   assert.ok(presses <= 10, `after the skip link, Accept is ${presses} Tab presses away`);
   await page.keyboard.press('Space');
   await offer.getByText('Received').waitFor({ timeout: 30_000 });
+  // Received comes with its Download at once, never a moment of "deleted" before the file list catches up.
+  assert.equal(await offer.getByText('The file was deleted from this room').count(), 0);
+  assert.equal(await offer.getByRole('link', { name: /download/i }).count(), 1);
   await outgoing.getByText('Delivered', { exact: true }).waitFor({ timeout: 30_000 });
   assert.deepEqual(alicePage.errors, []);
   assert.deepEqual(bobPage.errors, []);
