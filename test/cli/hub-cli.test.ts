@@ -7,7 +7,7 @@ import { SqliteHubRepository } from '../../src/hub/sqlite-repository.js';
 import { systemClock } from '../../src/common/clock.js';
 import { openRoomConnection, type RoomConnection } from '../../src/client/index.js';
 import { TestBed } from '../helpers/harness.js';
-import { CliProcess, runCli, type RunResult } from '../helpers/child.js';
+import { CliProcess, roomArgs, runCli, type RunResult } from '../helpers/child.js';
 
 const bed = new TestBed();
 after(() => bed.close());
@@ -310,25 +310,9 @@ test('roomfiles hub and roomfiles room start from flags or ROOMFILES_* variables
   assert.equal(add.code, 0, add.stderr);
 
   const roomData = bed.dir('cli-room-');
-  const room = serve([
-    'room',
-    '--name',
-    'kiosk',
-    '--data',
-    roomData,
-    '--web-port',
-    '0',
-    '--api-port',
-    '0',
-    '--http-port',
-    '0',
-    '--server',
-    `127.0.0.1:${hubPort}`,
-    '--login',
-    'alice@example.org',
-    '--password',
-    'pw-a',
-  ]);
+  const room = serve(
+    roomArgs({ name: 'kiosk', data: roomData, hubPort, login: 'alice@example.org', password: 'pw-a' }),
+  );
   const roomReady = await room.waitForLine(
     /^roomfiles room kiosk listening: web http:\/\/127\.0\.0\.1:(\d+)\/ api (\d+) http (\d+)$/,
   );

@@ -200,3 +200,34 @@ export async function freePortBlock(offsets: number[], tries = 50): Promise<numb
   }
   throw new Error(`no block of free ports found in ${tries} tries`);
 }
+
+/** The arguments of `roomfiles room NAME` on free ports, logged in to a hub on loopback with an account. */
+export function roomArgs(room: {
+  name: string;
+  data: string;
+  hubPort: number;
+  login: string;
+  password: string;
+  extra?: string[];
+}): string[] {
+  return [
+    'room',
+    '--name',
+    room.name,
+    '--data',
+    room.data,
+    '--web-port',
+    '0',
+    '--api-port',
+    '0',
+    '--http-port',
+    '0',
+    '--server',
+    `127.0.0.1:${room.hubPort}`,
+    '--login',
+    room.login,
+    '--password',
+    room.password,
+    ...(room.extra ?? []),
+  ];
+}

@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { CliProcess, freePort, runCli } from './child.js';
+import { CliProcess, freePort, roomArgs, runCli } from './child.js';
 import { tempDir } from './harness.js';
 import { openRoomConnection, type RoomConnection } from '../../src/client/index.js';
 
@@ -77,26 +77,16 @@ export class Cluster {
 
   async startRoom(name: string, extra: string[] = []): Promise<RoomProcess> {
     const dataDir = join(this.root.path, name);
-    const proc = new CliProcess([
-      'room',
-      '--name',
-      name,
-      '--data',
-      dataDir,
-      '--web-port',
-      '0',
-      '--api-port',
-      '0',
-      '--http-port',
-      '0',
-      '--server',
-      `127.0.0.1:${this.hubPort}`,
-      '--login',
-      `${name}@files.local`,
-      '--password',
-      `pw-${name}`,
-      ...extra,
-    ]);
+    const proc = new CliProcess(
+      roomArgs({
+        name,
+        data: dataDir,
+        hubPort: this.hubPort,
+        login: `${name}@files.local`,
+        password: `pw-${name}`,
+        extra,
+      }),
+    );
     const match = await proc.waitForLine(/listening: web \S+ api (\d+) http (\d+)/);
     const room = { name, proc, apiPort: Number(match[1]), httpPort: Number(match[2]), dataDir };
     this.rooms.set(name, room);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { CliProcess, freePort, runCli } from '../helpers/child.js';
+import { CliProcess, freePort, roomArgs, runCli } from '../helpers/child.js';
 import { TestBed } from '../helpers/harness.js';
 import {
   MiB,
@@ -64,26 +64,16 @@ function stopLater(proc: CliProcess): void {
 
 /** `roomfiles room` logged in to a hub as `name`, on free ports; resolves to its web address. */
 async function startRoom(name: string, hubPort: number, extra: string[] = []): Promise<string> {
-  const room = new CliProcess([
-    'room',
-    '--name',
-    name,
-    '--data',
-    bed.dir(`roomfiles-${name}-`),
-    '--web-port',
-    '0',
-    '--api-port',
-    '0',
-    '--http-port',
-    '0',
-    '--server',
-    `127.0.0.1:${hubPort}`,
-    '--login',
-    `${name}@files.local`,
-    '--password',
-    ACCOUNT_PASSWORD,
-    ...extra,
-  ]);
+  const room = new CliProcess(
+    roomArgs({
+      name,
+      data: bed.dir(`roomfiles-${name}-`),
+      hubPort,
+      login: `${name}@files.local`,
+      password: ACCOUNT_PASSWORD,
+      extra,
+    }),
+  );
   stopLater(room);
   const line = await room.waitForLine(/listening: web (http:\/\/\S+)/, 30_000);
   return line[1];

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { CliProcess, freePort, freePortBlock, runCli } from '../helpers/child.js';
+import { CliProcess, freePort, freePortBlock, roomArgs, runCli } from '../helpers/child.js';
 import type { TestBed } from '../helpers/harness.js';
 
 /**
@@ -124,25 +124,15 @@ export async function startUp(
   assert.ok(rooms.alice && rooms.bob, stdout);
   const result: Up = { data, hubPort: Number(hub[1]), domain: hub[2], rooms, process: up };
   for (const account of options.accounts ?? []) {
-    const room = new CliProcess([
-      'room',
-      '--name',
-      account.name,
-      '--data',
-      join(data, account.name),
-      '--web-port',
-      '0',
-      '--api-port',
-      '0',
-      '--http-port',
-      '0',
-      '--server',
-      `127.0.0.1:${result.hubPort}`,
-      '--login',
-      `${account.name}@${result.domain}`,
-      '--password',
-      password,
-    ]);
+    const room = new CliProcess(
+      roomArgs({
+        name: account.name,
+        data: join(data, account.name),
+        hubPort: result.hubPort,
+        login: `${account.name}@${result.domain}`,
+        password,
+      }),
+    );
     bed.defer(() =>
       room.stop().then(
         () => undefined,
