@@ -8,7 +8,7 @@ import type { Hub } from '../../src/hub/hub.js';
 import type { Room } from '../../src/room/room.js';
 import { TestBed } from '../helpers/harness.js';
 import { randomFile } from '../helpers/cluster.js';
-import { logged } from './support.js';
+import { conferenceOfTwo, logged } from './support.js';
 
 /**
  * The helper sendFileToConference(path) (docs/sdk.md "Send a file"): it resolves once the hub holds the file
@@ -42,14 +42,7 @@ async function conference(
   const {
     clients: [bob],
   } = await logged(bed, ['bob'], { hub });
-  const created = alice.waitFor('conferenceCreated', () => true, 10_000);
-  const invited = bob.waitFor('inviteReceived', () => true, 10_000);
-  await alice.createConference({ title: 'Files', confType: 'symmetric', inviteList: ['bob@files.local'] });
-  const { confId } = await created;
-  assert.equal((await invited).confId, confId);
-  const joined = alice.waitFor('newParticipantInConference', (e) => e.confId === confId, 10_000);
-  await bob.accept();
-  await joined;
+  const confId = await conferenceOfTwo(alice, bob);
   return { hub, aliceRoom, alice, bob, confId };
 }
 

@@ -5,7 +5,7 @@ import { TransferFailedError, type RoomClient } from '../../src/client/index.js'
 import type { Room } from '../../src/room/room.js';
 import { TestBed } from '../helpers/harness.js';
 import { randomFile } from '../helpers/cluster.js';
-import { apiError, fileWith, logged } from './support.js';
+import { apiError, conferenceOfTwo, fileWith, logged } from './support.js';
 
 /** sendFileTo and sendFileToConference: resolve at status 3, reject with TransferFailedError at status 0. */
 
@@ -98,14 +98,7 @@ test('sendFileTo to an unknown user rejects with the RoomApiError of sendFile; a
 });
 
 test('sendFileToConference(path) in a conference resolves at status 3; ({fileId}) is the plain API method', async () => {
-  const created = alice.waitFor('conferenceCreated', () => true, 10_000);
-  const invited = bob.waitFor('inviteReceived', () => true, 10_000);
-  await alice.createConference({ title: 'Files', confType: 'symmetric', inviteList: ['bob@files.local'] });
-  const { confId } = await created;
-  assert.equal((await invited).confId, confId);
-  const joined = alice.waitFor('newParticipantInConference', (e) => e.confId === confId, 10_000);
-  await bob.accept();
-  await joined;
+  const confId = await conferenceOfTwo(alice, bob);
 
   const path = join(dir, 'slides.bin');
   await randomFile(path, 200 * 1024);

@@ -263,3 +263,16 @@ export async function fileWith(dir: string, name: string, body: Buffer | string)
   await writeFile(path, body);
   return path;
 }
+
+/** `alice` creates a conference inviting bob, `bob` accepts; resolves to its confId once alice sees him join. */
+export async function conferenceOfTwo(alice: RoomClient, bob: RoomClient): Promise<string> {
+  const created = alice.waitFor('conferenceCreated', () => true, 10_000);
+  const invited = bob.waitFor('inviteReceived', () => true, 10_000);
+  await alice.createConference({ title: 'Files', confType: 'symmetric', inviteList: ['bob@files.local'] });
+  const { confId } = await created;
+  assert.equal((await invited).confId, confId);
+  const joined = alice.waitFor('newParticipantInConference', (e) => e.confId === confId, 10_000);
+  await bob.accept();
+  await joined;
+  return confId;
+}
