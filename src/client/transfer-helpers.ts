@@ -9,8 +9,9 @@ export class TransferFailedError extends Error {
     readonly statusReason: string,
     readonly fileName: string,
     readonly peerId?: string,
+    readonly confId?: string,
   ) {
-    const who = peerId ?? 'the recipient';
+    const who = peerId ?? (confId ? `conference ${confId}` : 'the recipient');
     const what =
       statusReason === 'rejected'
         ? `${who} rejected ${fileName}`
@@ -73,6 +74,7 @@ export async function untilDelivered(
             String(fields.statusReason ?? 'failed'),
             String(fields.fileName),
             fields.peerId as string | undefined,
+            fields.confId as string | undefined,
           ),
         );
       }
