@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { open, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { CliProcess, freePort, roomArgs, runCli } from '../helpers/child.js';
@@ -32,6 +33,7 @@ let up: Up;
 let alice: OpenPage;
 let bob: OpenPage;
 let carolWeb: string;
+let carolData: string;
 
 const CAROL_PASSWORD = 'correct horse battery staple';
 const ACCOUNT_PASSWORD = 'details-account-password-1';
@@ -62,12 +64,17 @@ function stopLater(proc: CliProcess): void {
   );
 }
 
-/** `roomfiles room` logged in to a hub as `name`, on free ports; resolves to its web address. */
-async function startRoom(name: string, hubPort: number, extra: string[] = []): Promise<string> {
+/** `roomfiles room` logged in to a hub as `name`, on free ports; resolves to its web address and data dir. */
+async function startRoom(
+  name: string,
+  hubPort: number,
+  extra: string[] = [],
+): Promise<{ web: string; data: string }> {
+  const data = bed.dir(`roomfiles-${name}-`);
   const room = new CliProcess(
     roomArgs({
       name,
-      data: bed.dir(`roomfiles-${name}-`),
+      data,
       hubPort,
       login: `${name}@files.local`,
       password: ACCOUNT_PASSWORD,
@@ -76,7 +83,7 @@ async function startRoom(name: string, hubPort: number, extra: string[] = []): P
   );
   stopLater(room);
   const line = await room.waitForLine(/listening: web (http:\/\/\S+)/, 30_000);
-  return line[1];
+  return { web: line[1], data };
 }
 
 before(async () => {
@@ -84,7 +91,12 @@ before(async () => {
   browser = await launchBrowser(bed);
   up = await startUp(bed);
   await addAccount(join(up.data, 'hub'), 'carol', 'Carol');
-  carolWeb = await startRoom('carol', up.hubPort, ['--room-password', CAROL_PASSWORD, '--max-rate', '2MiB']);
+  ({ web: carolWeb, data: carolData } = await startRoom('carol', up.hubPort, [
+    '--room-password',
+    CAROL_PASSWORD,
+    '--max-rate',
+    '2MiB',
+  ]));
   alice = await openPage(browser, up.rooms.alice.web);
   bob = await openPage(browser, up.rooms.bob.web);
   await Promise.all([signedInAs(alice.page, 'Alice'), signedInAs(bob.page, 'Bob')]);
@@ -148,7 +160,7 @@ test('an offer nobody accepts expires, and the sender’s page says so in words'
   stopLater(hub);
   await hub.waitForLine(/roomfiles hub listening/);
   // Erin's room is not running: the offer waits for her until it expires.
-  const daveWeb = await startRoom('dave', hubPort);
+  const { web: daveWeb } = await startRoom('dave', hubPort);
   const dave = await openPage(browser, daveWeb);
   await signedInAs(dave.page, 'Dave');
 
@@ -209,6 +221,71 @@ test('a running transfer’s progress bar shows its speed', async (t) => {
   await outgoing.getByText('Delivered', { exact: true }).waitFor({ timeout: 60_000 });
   await offer.getByText('Received').waitFor({ timeout: 60_000 });
   assert.equal(await outgoing.locator('.progress-text', { hasText: speed }).count(), 0);
+  assert.deepEqual(carol.errors, []);
+  await carol.context.close();
+});
+
+/** The room's stored copy of `body`: its files dir holds each body under its fileId (src/room/file-store.ts). */
+async function storedCopy(roomData: string, body: Buffer): Promise<string> {
+  const dir = join(roomData, 'files');
+  const found: string[] = [];
+  for (const name of await readdir(dir)) {
+    if ((await readFile(join(dir, name))).equals(body)) found.push(join(dir, name));
+  }
+  assert.equal(found.length, 1, `one stored copy of the body in ${dir}`);
+  return found[0];
+}
+
+/** Overwrites the last bytes of a file in place: the same size, another sha256. */
+async function corruptTail(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    const { size } = await handle.stat();
+    await handle.write(Buffer.from('CORRUPTED'), 0, 9, size - 9);
+  } finally {
+    await handle.close();
+  }
+}
+
+test('a transfer whose body fails its checksum shows "failed" in words on the sender’s page', async (t) => {
+  if (!needsBrowser(t, missing)) return;
+  // Carol's room sends at most 2 MiB/s to the hub: the end of the 8 MiB file is read from disk seconds after
+  // the upload starts.
+  const carol = await openPage(browser, carolWeb);
+  await carol.page.getByRole('heading', { name: 'Sign in to this room' }).waitFor();
+  await signIn(carol.page, CAROL_PASSWORD);
+  await signedInAs(carol.page, 'Carol');
+
+  const name = 'damaged on the way.bin';
+  const body = randomBytes(8 * MiB);
+  await pickFiles(carol.page, [{ name, buffer: body }]);
+  await sendTo(carol.page, 'bob');
+  const outgoing = item(carol.page, 'outgoing', name);
+  await outgoing.getByText('waiting for Bob to accept').waitFor({ timeout: 30_000 });
+  const stored = await storedCopy(carolData, body);
+  const offer = item(bob.page, 'incoming', name);
+  await offer.getByRole('button', { name: 'Accept' }).click();
+
+  // Once the upload to the hub is under way (status 2), Carol's stored copy changes in place: what reaches the
+  // hub no longer matches the sha256 offered, and the hub refuses the body.
+  await outgoing.getByText('Sending', { exact: true }).waitFor({ timeout: 30_000 });
+  await corruptTail(stored);
+
+  const reason = 'The transfer failed: the file did not reach the server';
+  await outgoing.getByText('Failed', { exact: true }).waitFor({ timeout: 60_000 });
+  assert.equal((await outgoing.locator('.reason').textContent())?.trim(), reason);
+  await carol.page.locator('.notice', { hasText: `${name}: ${reason}` }).waitFor();
+  assert.equal(await outgoing.getByText('Delivered', { exact: true }).count(), 0);
+  assert.equal(await outgoing.getByRole('progressbar').count(), 0, 'no bar is left running');
+
+  // Bob's page says it too: his download ended with the send.
+  await offer.getByText('Failed', { exact: true }).waitFor({ timeout: 60_000 });
+  assert.equal(
+    (await offer.locator('.reason').textContent())?.trim(),
+    'The transfer failed: the file did not arrive intact or could not be stored',
+  );
+  assert.equal(await offer.getByText('Received', { exact: true }).count(), 0);
+  assert.equal(await offer.getByRole('link', { name: /download/i }).count(), 0);
   assert.deepEqual(carol.errors, []);
   await carol.context.close();
 });
