@@ -248,36 +248,28 @@ export class RoomModel {
         ]);
       const reasons = savedReasons();
       const transfers: Record<string, Transfer> = {};
-      for (const item of incoming.incomingFilesRequests) {
-        transfers[item.fileRequestId] = {
-          fileRequestId: item.fileRequestId,
-          direction: 0,
-          fileName: item.fileName,
-          fileSize: item.size,
-          timestamp: item.timestamp,
-          status: item.status as Status,
-          statusReason: reasons[item.fileRequestId],
-          peerId: item.peerId,
-          peerDn: item.peerDn,
-          confId: item.confId,
-          percent: item.status === 3 ? 100 : 0,
-        };
-      }
-      for (const item of outgoing.outgoingFilesRequests) {
-        transfers[item.fileRequestId] = {
-          fileRequestId: item.fileRequestId,
-          direction: 1,
-          fileName: item.fileName,
-          fileSize: item.size,
-          timestamp: item.timestamp,
-          status: item.status as Status,
-          statusReason: reasons[item.fileRequestId],
-          peerId: item.peerId,
-          peerDn: item.peerDn,
-          confId: item.confId,
-          fileId: item.fileId,
-          percent: item.status === 3 ? 100 : 0,
-        };
+      // The two lists share a shape; only outgoing items carry the sender's fileId.
+      const lists = [
+        [0, incoming.incomingFilesRequests],
+        [1, outgoing.outgoingFilesRequests],
+      ] as const;
+      for (const [direction, items] of lists) {
+        for (const item of items) {
+          transfers[item.fileRequestId] = {
+            fileRequestId: item.fileRequestId,
+            direction,
+            fileName: item.fileName,
+            fileSize: item.size,
+            timestamp: item.timestamp,
+            status: item.status as Status,
+            statusReason: reasons[item.fileRequestId],
+            peerId: item.peerId,
+            peerDn: item.peerDn,
+            confId: item.confId,
+            fileId: 'fileId' in item ? item.fileId : undefined,
+            percent: item.status === 3 ? 100 : 0,
+          };
+        }
       }
       // Incoming items carry no fileId, no item says how far it got, and ended ones do not say why (this browser
       // may not have seen their event): ask for those that need it, running and received ones first.

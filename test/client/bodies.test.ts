@@ -44,6 +44,25 @@ function checkProgress(progress: TransferProgress[], size: number, from = 0): vo
   assert.equal(last, size, 'progress did not reach the size');
 }
 
+/** A client of `room` whose HTTP requests pass through a proxy that counts them (and may cut a body). */
+async function throughProxy(options?: Parameters<typeof countingProxy>[2]) {
+  const proxy = await countingProxy(bed, room.httpPort, options);
+  const viaProxy = await clientOf(bed, room);
+  viaProxy.httpPort = proxy.port;
+  return { proxy, viaProxy };
+}
+
+/** A resumable download to `out` that records every progress report. */
+async function downloadResuming(via: RoomClient, out: string) {
+  const progress: TransferProgress[] = [];
+  const result = await via.download(fileId, {
+    to: out,
+    resume: true,
+    onProgress: (p) => progress.push({ ...p }),
+  });
+  return { result, progress };
+}
+
 test('upload(path): the file name is the base name; progress reaches the size', async () => {
   const progress: TransferProgress[] = [];
   const id = await client.upload(source, { onProgress: (p) => progress.push({ ...p }) });
@@ -113,9 +132,7 @@ test('download(fileId, {to}): byte-identical, sha256 reported, progress to the s
 });
 
 test('resume: a download cut midway continues from the byte where it stopped, and only the rest is sent', async () => {
-  const proxy = await countingProxy(bed, room.httpPort, { cutAfter: Math.floor(SIZE * 0.4) });
-  const viaProxy = await clientOf(bed, room);
-  viaProxy.httpPort = proxy.port;
+  const { proxy, viaProxy } = await throughProxy({ cutAfter: Math.floor(SIZE * 0.4) });
   const out = join(dir, 'resumed.bin');
 
   let receivedBeforeCut = 0;
@@ -129,12 +146,7 @@ test('resume: a download cut midway continues from the byte where it stopped, an
   assert.equal(existsSync(out), false);
   assert.equal((await readFile(`${out}.part.etag`, 'utf8')).trim(), `"${sourceSha}"`);
 
-  const progress: TransferProgress[] = [];
-  const result = await viaProxy.download(fileId, {
-    to: out,
-    resume: true,
-    onProgress: (p) => progress.push({ ...p }),
-  });
+  const { result, progress } = await downloadResuming(viaProxy, out);
   assert.equal(result.sha256, sourceSha);
   assert.equal(result.size, SIZE);
   assert.equal(result.resumedFrom, partSize, 'the result says where the download resumed');
@@ -150,20 +162,13 @@ test('resume: a download cut midway continues from the byte where it stopped, an
 });
 
 test('resume from a .part made by hand (first 40 %, with its ETag hint): only the rest is requested', async () => {
-  const proxy = await countingProxy(bed, room.httpPort);
-  const viaProxy = await clientOf(bed, room);
-  viaProxy.httpPort = proxy.port;
+  const { proxy, viaProxy } = await throughProxy();
   const out = join(dir, 'by-hand.bin');
   const partSize = Math.floor(SIZE * 0.4);
   await copyFile(source, `${out}.part`);
   await truncate(`${out}.part`, partSize);
   await writeFile(`${out}.part.etag`, `"${sourceSha}"`);
-  const progress: TransferProgress[] = [];
-  const result = await viaProxy.download(fileId, {
-    to: out,
-    resume: true,
-    onProgress: (p) => progress.push({ ...p }),
-  });
+  const { result, progress } = await downloadResuming(viaProxy, out);
   assert.equal(result.sha256, sourceSha);
   assert.equal(progress[0].bytes > partSize, true);
   assert.deepEqual(
@@ -180,19 +185,12 @@ test('resume from a .part made by hand (first 40 %, with its ETag hint): only th
 });
 
 test('a .part of another file (a different ETag hint) starts over from zero, in one request', async () => {
-  const proxy = await countingProxy(bed, room.httpPort);
-  const viaProxy = await clientOf(bed, room);
-  viaProxy.httpPort = proxy.port;
+  const { proxy, viaProxy } = await throughProxy();
   const out = join(dir, 'other.bin');
   const other = randomBytes(SIZE / 2);
   await writeFile(`${out}.part`, other.subarray(0, 1000));
   await writeFile(`${out}.part.etag`, `"${createHash('sha256').update(other).digest('hex')}"`);
-  const progress: TransferProgress[] = [];
-  const result = await viaProxy.download(fileId, {
-    to: out,
-    resume: true,
-    onProgress: (p) => progress.push({ ...p }),
-  });
+  const { result, progress } = await downloadResuming(viaProxy, out);
   assert.equal(result.sha256, sourceSha);
   assert.equal(await sha256OfFile(out), sourceSha);
   checkProgress(progress, SIZE);
@@ -202,9 +200,7 @@ test('a .part of another file (a different ETag hint) starts over from zero, in 
 });
 
 test('a .part without a hint that turns out wrong, or longer than the file, is fetched again whole', async () => {
-  const proxy = await countingProxy(bed, room.httpPort);
-  const viaProxy = await clientOf(bed, room);
-  viaProxy.httpPort = proxy.port;
+  const { proxy, viaProxy } = await throughProxy();
   const out = join(dir, 'no-hint.bin');
   await writeFile(`${out}.part`, randomBytes(5000));
   const result = await viaProxy.download(fileId, { to: out, resume: true });

@@ -15,7 +15,7 @@ import {
   type EventName,
   type RoomClientOptions,
 } from '../../src/client/index.js';
-import { loggedIn, type TestBed } from '../helpers/harness.js';
+import { firstFound, loggedIn, type TestBed } from '../helpers/harness.js';
 
 /** Shared pieces of the SDK tests: clients closed with the bed, expected failures, small servers. */
 
@@ -106,23 +106,7 @@ export class EventLog {
     since = 0,
     timeoutMs = 15_000,
   ): Promise<EventMessage<E>> {
-    const find = () => this.of(name, since).find(predicate);
-    const found = find();
-    if (found) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(wake);
-        reject(new Error(`no "${name}" event within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const wake = () => {
-        const hit = find();
-        if (!hit) return;
-        clearTimeout(timer);
-        this.waiters.delete(wake);
-        resolve(hit);
-      };
-      this.waiters.add(wake);
-    });
+    return firstFound(() => this.of(name, since).find(predicate), this.waiters, `"${name}" event`, timeoutMs);
   }
 }
 

@@ -112,3 +112,31 @@ export function loggedIn(room: Room, timeoutMs = 10_000): Promise<void> {
     });
   });
 }
+
+/**
+ * Resolves with the first value `find` gives (other than undefined), looking now and each time one of `waiters`
+ * is called; rejects with "no <what> within <timeoutMs> ms". For logs of events that may have come already.
+ */
+export function firstFound<T>(
+  find: () => T | undefined,
+  waiters: Set<() => void>,
+  what: string,
+  timeoutMs: number,
+): Promise<T> {
+  const found = find();
+  if (found !== undefined) return Promise.resolve(found);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      waiters.delete(wake);
+      reject(new Error(`no ${what} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const wake = () => {
+      const hit = find();
+      if (hit === undefined) return;
+      clearTimeout(timer);
+      waiters.delete(wake);
+      resolve(hit);
+    };
+    waiters.add(wake);
+  });
+}

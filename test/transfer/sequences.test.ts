@@ -15,6 +15,7 @@ import {
   upload,
   type Message,
   type Party,
+  offerFile,
 } from './support.js';
 
 /**
@@ -257,13 +258,7 @@ test('2. a user send, rejected: incomingFileRequestRejected, status 0 "rejected"
   const [alice, bob] = await parties(bed, hub, ['alice', 'bob']);
   const body = randomBody(200 * 1024);
   const file = await upload(alice.room, alice.conn, 'notes.txt', body);
-  const aMark = alice.rec.mark();
-  const bMark = bob.rec.mark();
-  const { sentFileRequestId: sendId } = await alice.conn.call('sendFile', {
-    fileId: file.fileId,
-    callId: 'bob',
-  });
-  const received = await bob.rec.waitFor('receivedFileRequest');
+  const { aMark, bMark, sendId, received } = await offerFile(alice, bob, file.fileId, { callId: 'bob' });
   const offerId = String(received.fileRequestId);
   const timestamp = received.timestamp as number;
   assert.equal(
@@ -457,13 +452,7 @@ test('5. an offer past seven days expires on both sides; accepting it afterwards
   const [alice, bob] = await parties(bed, hub, ['alice', 'bob']);
   const body = randomBody(64 * 1024);
   const file = await upload(alice.room, alice.conn, 'stale.txt', body);
-  const aMark = alice.rec.mark();
-  const bMark = bob.rec.mark();
-  const { sentFileRequestId: sendId } = await alice.conn.call('sendFile', {
-    fileId: file.fileId,
-    peerId: 'bob',
-  });
-  const received = await bob.rec.waitFor('receivedFileRequest');
+  const { aMark, bMark, sendId, received } = await offerFile(alice, bob, file.fileId, { peerId: 'bob' });
   await alice.rec.waitFor('outgoingFileRequestSent');
   const offerId = String(received.fileRequestId);
   const timestamp = received.timestamp as number;
@@ -609,13 +598,7 @@ test('6. a body that fails its checksum: status 0 "failed" on both sides, nothin
   await handle.write(Buffer.from('CORRUPTED'), 0, 9, 500_000);
   await handle.close();
 
-  const aMark = alice.rec.mark();
-  const bMark = bob.rec.mark();
-  const { sentFileRequestId: sendId } = await alice.conn.call('sendFile', {
-    fileId: file.fileId,
-    peerId: 'bob',
-  });
-  const received = await bob.rec.waitFor('receivedFileRequest');
+  const { aMark, bMark, sendId, received } = await offerFile(alice, bob, file.fileId, { peerId: 'bob' });
   const offerId = String(received.fileRequestId);
   const timestamp = received.timestamp as number;
   await bob.conn.call('acceptIncomingFileRequest', { fileRequestId: offerId });

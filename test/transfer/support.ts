@@ -6,7 +6,7 @@ import type { Hub } from '../../src/hub/hub.js';
 import { Room } from '../../src/room/room.js';
 import { silentLogger } from '../../src/common/logger.js';
 import type { RoomConnection } from '../../src/client/index.js';
-import { loggedIn, type TestBed } from '../helpers/harness.js';
+import { firstFound, loggedIn, type TestBed } from '../helpers/harness.js';
 import { LINK_PATH, LINK_SUBPROTOCOL } from '../../src/protocol/hub-link.js';
 
 /** Shared pieces of the transfer tests: uploads, a recorder of everything a connection receives, checks. */
@@ -94,22 +94,7 @@ export class Recorder {
   ): Promise<Message> {
     const find = () =>
       this.entries.slice(since).find((e) => e.message.event === event && predicate(e.message))?.message;
-    const found = find();
-    if (found) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(wake);
-        reject(new Error(`no "${event}" event within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const wake = () => {
-        const hit = find();
-        if (!hit) return;
-        clearTimeout(timer);
-        this.waiters.delete(wake);
-        resolve(hit);
-      };
-      this.waiters.add(wake);
-    });
+    return firstFound(find, this.waiters, `"${event}" event`, timeoutMs);
   }
 
   /** The first matching event received since `mark`. */
@@ -334,4 +319,21 @@ export async function restartRoom(
       wake();
     });
   return { room, seen, waitFor };
+}
+
+/**
+ * `from` offers its stored file to `to` with sendFile (by peerId or callId); resolves once `to` has the offer.
+ * The marks are taken before the send, so everything the send caused on either side comes after them.
+ */
+export async function offerFile(
+  from: Party,
+  to: Party,
+  fileId: number,
+  target: { peerId: string } | { callId: string },
+) {
+  const aMark = from.rec.mark();
+  const bMark = to.rec.mark();
+  const { sentFileRequestId: sendId } = await from.conn.call('sendFile', { fileId, ...target });
+  const received = await to.rec.waitFor('receivedFileRequest');
+  return { aMark, bMark, sendId, received };
 }

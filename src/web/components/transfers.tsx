@@ -10,7 +10,7 @@ import {
   outgoingFailure,
 } from '../format.js';
 import type { HistoryItem, LocalSend, RoomModel, RoomState, Transfer } from '../model.js';
-import { Badge, Card, Empty, FileBadge, Icon, ProgressBar, type ConfirmOptions } from './ui.js';
+import { Badge, Card, Empty, FileBadge, Icon, ProgressRow, type ConfirmOptions } from './ui.js';
 
 type Confirm = (options: ConfirmOptions) => void;
 
@@ -198,20 +198,17 @@ function IncomingItem({
       break;
     case 2:
       badge = <Badge tone="accent">Receiving</Badge>;
-      detail = (
-        <div class="progress-row">
-          <ProgressBar value={t.percent} label={`Receiving ${t.fileName}`} valueText={progressText(t)} />
-          <span class="progress-text">{progressText(t)}</span>
-        </div>
-      );
+      detail = <ProgressRow value={t.percent} label={`Receiving ${t.fileName}`} text={progressText(t)} />;
       break;
     case 3:
       badge = <Badge tone="success">Received</Badge>;
       detail = (
-        <div class="progress-row">
-          <ProgressBar value={100} label={`Received ${t.fileName}`} tone="success" />
-          <span class="progress-text">100 % · {formatSize(t.fileSize)}</span>
-        </div>
+        <ProgressRow
+          value={100}
+          label={`Received ${t.fileName}`}
+          tone="success"
+          text={`100 % · ${formatSize(t.fileSize)}`}
+        />
       );
       actions =
         fileThere && t.fileId !== undefined ? (
@@ -321,21 +318,18 @@ function LocalSendItem({ send, model }: { send: LocalSend; model: RoomModel }) {
         `Uploading to the room · ${percent} %${send.speed ? ` · ${formatSpeed(send.speed)}` : ''} · ` +
         `${formatSize(send.sent)} of ${formatSize(send.fileSize)}`;
       badge = <Badge tone="accent">Uploading</Badge>;
-      detail = (
-        <div class="progress-row">
-          <ProgressBar value={percent} label={`Uploading ${send.fileName}`} valueText={text} />
-          <span class="progress-text">{text}</span>
-        </div>
-      );
+      detail = <ProgressRow value={percent} label={`Uploading ${send.fileName}`} text={text} />;
       break;
     }
     case 'offering':
       badge = <Badge tone="accent">Offering</Badge>;
       detail = (
-        <div class="progress-row">
-          <ProgressBar value={100} label={`Offering ${send.fileName}`} indeterminate />
-          <span class="progress-text">Uploaded; offering it through the server…</span>
-        </div>
+        <ProgressRow
+          value={100}
+          label={`Offering ${send.fileName}`}
+          indeterminate
+          text={'Uploaded; offering it through the server…'}
+        />
       );
       break;
     default:
@@ -380,24 +374,21 @@ function OutgoingItem({ t }: { t: Transfer }) {
       break;
     case 2:
       badge = <Badge tone="accent">Sending</Badge>;
-      detail = (
-        <div class="progress-row">
-          <ProgressBar value={t.percent} label={`Sending ${t.fileName}`} valueText={progressText(t)} />
-          <span class="progress-text">{progressText(t)}</span>
-        </div>
-      );
+      detail = <ProgressRow value={t.percent} label={`Sending ${t.fileName}`} text={progressText(t)} />;
       break;
     case 3:
       badge = <Badge tone="success">{t.confId && !t.peerId ? 'Sent' : 'Delivered'}</Badge>;
       detail = (
-        <div class="progress-row">
-          <ProgressBar value={100} label={`Sent ${t.fileName}`} tone="success" />
-          <span class="progress-text">
-            {t.confId && !t.peerId
+        <ProgressRow
+          value={100}
+          label={`Sent ${t.fileName}`}
+          tone="success"
+          text={
+            t.confId && !t.peerId
               ? 'On the server: each participant accepts it on their own'
-              : `Delivered to ${peer}`}
-          </span>
-        </div>
+              : `Delivered to ${peer}`
+          }
+        />
       );
       break;
     default: {

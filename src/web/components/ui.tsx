@@ -87,6 +87,28 @@ export function Badge({ tone = 'neutral', children }: { tone?: Tone; children: C
  * A progress bar that screen readers and tests read as one (`role=progressbar`, `aria-valuenow`); `valueText`
  * says more than the percentage (speed, bytes done) as its `aria-valuetext`.
  */
+/** A progress bar with its text beside it; screen readers hear the same text as the bar's value. */
+export function ProgressRow({
+  value,
+  label,
+  text,
+  tone,
+  indeterminate,
+}: {
+  value: number;
+  label: string;
+  text: string;
+  tone?: Tone;
+  indeterminate?: boolean;
+}) {
+  return (
+    <div class="progress-row">
+      <ProgressBar value={value} label={label} tone={tone} indeterminate={indeterminate} valueText={text} />
+      <span class="progress-text">{text}</span>
+    </div>
+  );
+}
+
 export function ProgressBar({
   value,
   label,
