@@ -5,6 +5,7 @@ import { Room } from '../src/room/room.js';
 import { silentLogger } from '../src/common/logger.js';
 import { openRoomConnection, type RoomConnection } from '../src/client/index.js';
 import { BenchCluster, incomingDone } from './lib/fixture.js';
+import { loggedIn } from '../test/helpers/harness.js';
 import { BenchChild } from './lib/children.js';
 import { BenchFiles, restamp } from './lib/files.js';
 import { sizeLabel, type BenchConfig } from './lib/config.js';
@@ -51,7 +52,7 @@ export async function latencyRows(config: BenchConfig, files: BenchFiles): Promi
       quotaBytes: 200 * 1024 * MiB,
     });
     await bob.start();
-    await loggedIn(bob);
+    await loggedIn(bob, 30_000);
     const conn = await openRoomConnection(`ws://127.0.0.1:${bob.apiPort}/`);
     bobConn = conn;
     await conn.call('auth', { type: 'unsecured' });
@@ -154,15 +155,4 @@ export async function latencyRows(config: BenchConfig, files: BenchFiles): Promi
     await bob?.stop().catch(() => undefined);
     await cluster?.close();
   }
-}
-
-function loggedIn(room: Room, timeoutMs = 30_000): Promise<void> {
-  if (room.session.identity) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${room.name} did not log in`)), timeoutMs);
-    room.session.once('loggedIn', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }

@@ -1,13 +1,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ManualClock } from '../../src/common/clock.js';
 import { TransferFailedError, type RoomClient } from '../../src/client/index.js';
 import type { Hub } from '../../src/hub/hub.js';
 import type { Room } from '../../src/room/room.js';
 import { TestBed } from '../helpers/harness.js';
-import { randomFile } from '../helpers/cluster.js';
+import { corruptTail, randomFile } from '../helpers/cluster.js';
 import { conferenceOfTwo, logged } from './support.js';
 
 /**
@@ -144,13 +143,3 @@ test('the body fails its checksum at the hub: TransferFailedError with statusRea
   assert.equal(info.statusReason, 'failed');
   assert.equal(info.confId, confId);
 });
-
-async function corruptTail(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    const { size } = await handle.stat();
-    await handle.write(Buffer.from('CORRUPTED'), 0, 9, size - 9);
-  } finally {
-    await handle.close();
-  }
-}

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { request } from 'node:http';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { CliProcess, freePort, roomArgs, runCli } from './child.js';
@@ -163,4 +164,15 @@ export function downloadSha256(httpPort: number, token: string, fileId: number):
     req.on('error', reject);
     req.end();
   });
+}
+
+/** Overwrites the last 9 bytes of a file in place (same size): a stored body that no longer matches its sha256. */
+export async function corruptTail(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    const { size } = await handle.stat();
+    await handle.write(Buffer.from('CORRUPTED'), 0, 9, size - 9);
+  } finally {
+    await handle.close();
+  }
 }

@@ -1,10 +1,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { open, readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { CliProcess, freePort, roomArgs, runCli } from '../helpers/child.js';
+import { corruptTail } from '../helpers/cluster.js';
 import { TestBed } from '../helpers/harness.js';
 import {
   MiB,
@@ -234,17 +235,6 @@ async function storedCopy(roomData: string, body: Buffer): Promise<string> {
   }
   assert.equal(found.length, 1, `one stored copy of the body in ${dir}`);
   return found[0];
-}
-
-/** Overwrites the last bytes of a file in place: the same size, another sha256. */
-async function corruptTail(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    const { size } = await handle.stat();
-    await handle.write(Buffer.from('CORRUPTED'), 0, 9, size - 9);
-  } finally {
-    await handle.close();
-  }
 }
 
 test('a transfer whose body fails its checksum shows "failed" in words on the sender’s page', async (t) => {
