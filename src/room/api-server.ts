@@ -145,11 +145,13 @@ export class ApiServer {
         try {
           const { reply, after } = await this.dispatcher.dispatch(connection, text);
           connection.send(reply);
+          const failed = (error: unknown) =>
+            this.options.logger.error({ err: error }, 'after-reply step failed');
           for (const fn of after) {
             try {
-              fn();
+              fn()?.catch(failed);
             } catch (error) {
-              this.options.logger.error({ err: error }, 'after-reply step failed');
+              failed(error);
             }
           }
         } catch (error) {

@@ -4,7 +4,7 @@ import { echoRequestId, failureReply, successReply, type ReplyEnvelope } from '.
 import { isMethodName, methods, type MethodName } from '../protocol/methods.js';
 import { validateParams } from '../protocol/validate.js';
 import type { ApiConnection } from './api-connection.js';
-import type { CallContext, HandlerTable } from './handlers/handler.js';
+import type { AfterReply, CallContext, HandlerTable } from './handlers/handler.js';
 
 /**
  * Turns one incoming text frame into one reply: parse, envelope, method, authorization, role, parameters, then
@@ -15,7 +15,7 @@ export class Dispatcher {
     private readonly handlers: HandlerTable,
     private readonly makeContext: (
       connection: ApiConnection,
-      afterReply: (fn: () => void) => void,
+      afterReply: (fn: AfterReply) => void,
     ) => CallContext,
     private readonly logger: Logger,
   ) {}
@@ -27,17 +27,13 @@ export class Dispatcher {
   async dispatch(
     connection: ApiConnection,
     text: string,
-  ): Promise<{ reply: ReplyEnvelope; after: (() => void)[] }> {
-    const after: (() => void)[] = [];
+  ): Promise<{ reply: ReplyEnvelope; after: AfterReply[] }> {
+    const after: AfterReply[] = [];
     const reply = await this.handle(connection, text, after);
     return { reply, after };
   }
 
-  private async handle(
-    connection: ApiConnection,
-    text: string,
-    after: (() => void)[],
-  ): Promise<ReplyEnvelope> {
+  private async handle(connection: ApiConnection, text: string, after: AfterReply[]): Promise<ReplyEnvelope> {
     let message: unknown;
     try {
       message = JSON.parse(text);

@@ -247,6 +247,13 @@ test('connectToServer to an unreachable port reports serverDisconnected and keep
   });
   const state = await wire.api.call('getConnected');
   assert.ok(state.state === 0 || state.state === 1, `getConnected while retrying: ${state.state}`);
+  // §4: serverInfo is omitted at state 0; otherwise it names the server being tried, domain a string.
+  if (state.state === 0) assert.deepEqual(fieldsOf(state), { state: 0 });
+  else {
+    const { domain, ...serverInfo } = state.serverInfo as Record<string, unknown>;
+    assert.equal(typeof domain, 'string');
+    assert.deepEqual(serverInfo, { server: '127.0.0.1', service: false, port });
+  }
 
   // A hub appears on that port: the room's next retry finds it without being asked.
   const hub = new Hub({ dataDir: bed.dir('hub-late-'), port, logger: silentLogger });
@@ -464,4 +471,24 @@ test('roomfiles hub user remove on a running hub logs the room out', async () =>
   assert.equal(removed.code, 0, removed.stderr);
   await wire.event('logout', {}, start, 10_000);
   await wire.event('appStateChanged', { appState: 2 }, start);
+});
+
+test('work that fails after a reply (login and logout on a failing disk) is logged; the room keeps serving', async () => {
+  const room = await bed.room({});
+  const { api } = await Wire.open(room);
+  // What a disk that fails under the store would do to the session's own steps after the reply.
+  const failures: string[] = [];
+  room.session.login = async () => {
+    failures.push('login');
+    throw new Error('disk I/O error');
+  };
+  room.session.logout = async () => {
+    failures.push('logout');
+    throw new Error('disk I/O error');
+  };
+  assert.equal((await api.call('login', { login: 'alice', password: 'pw' })).result, true);
+  assert.equal((await api.call('logout')).result, true);
+  // Later requests on this connection are answered, in order, after both steps ran and failed.
+  assert.equal((await api.call('getAppState')).appState, 0);
+  assert.deepEqual(failures, ['login', 'logout']);
 });

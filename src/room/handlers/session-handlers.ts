@@ -109,7 +109,7 @@ export const sessionHandlers: HandlersOf<keyof typeof sessionMethods> = {
   },
 
   login({ room, afterReply }, params) {
-    afterReply(() => void room.session.login({ login: params.login.trim(), password: params.password }));
+    afterReply(() => room.session.login({ login: params.login.trim(), password: params.password }));
     return {};
   },
 
@@ -120,7 +120,7 @@ export const sessionHandlers: HandlersOf<keyof typeof sessionMethods> = {
   },
 
   logout({ room, afterReply }) {
-    afterReply(() => void room.session.logout());
+    afterReply(() => room.session.logout());
     return {};
   },
 
