@@ -1,5 +1,6 @@
 import type { httpServerMethods } from '../../protocol/http-server-methods.js';
 import type { HandlersOf } from './handler.js';
+import type { Room } from '../room.js';
 
 export const httpServerHandlers: HandlersOf<keyof typeof httpServerMethods> = {
   getHttpServerSettings({ room }) {
@@ -18,15 +19,21 @@ export const httpServerHandlers: HandlersOf<keyof typeof httpServerMethods> = {
     return { state: room.httpServerRunning ? 'running' : 'stopped' };
   },
 
+  // §7: "result:true, then httpServerStateChanged", also when the server already was in that state, so a client
+  // that waits for the event after its call is never left waiting. The event says the state as it is.
   async startHttpServer({ room, afterReply }) {
-    const changed = await room.startHttpServer();
-    if (changed) afterReply(() => room.events.emit('httpServerStateChanged', { state: 'running' }));
+    await room.startHttpServer();
+    afterReply(() => announceHttpServerState(room));
     return {};
   },
 
   async stopHttpServer({ room, afterReply }) {
-    const changed = await room.stopHttpServer();
-    if (changed) afterReply(() => room.events.emit('httpServerStateChanged', { state: 'stopped' }));
+    await room.stopHttpServer();
+    afterReply(() => announceHttpServerState(room));
     return {};
   },
 };
+
+function announceHttpServerState(room: Room): void {
+  room.events.emit('httpServerStateChanged', { state: room.httpServerRunning ? 'running' : 'stopped' });
+}
