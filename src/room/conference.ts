@@ -36,7 +36,9 @@ const CAUSE_NOT_FOUND = 19;
 function confTypeOf(value: string | number | undefined): number {
   if (value === undefined) return 1;
   if (typeof value === 'number') return value;
-  const type = ConfTypeNames[value.toLowerCase()];
+  const name = value.toLowerCase();
+  // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members (a 400, not a 500).
+  const type = Object.hasOwn(ConfTypeNames, name) ? ConfTypeNames[name] : undefined;
   if (!type) throw badRequest(`parameter "confType" must be symmetric, asymmetric or role, not "${value}"`);
   return type;
 }

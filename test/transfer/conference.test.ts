@@ -382,7 +382,11 @@ test('10. conference methods: types, calls, invitations, rejection, leaving and 
       { event: 'appStateChanged', appState: 3, embeddedHttpPort: dave.room.httpPort },
     ]);
   }
-  assert.equal(await failure(dave.conn, 'createConference', { title: 'x', confType: 'triangular' }), 400);
+  // Names of Object.prototype's members are unknown conference types too: 400, nothing created.
+  for (const confType of ['triangular', 'constructor', '__proto__', 'toString', 'valueOf']) {
+    assert.equal(await failure(dave.conn, 'createConference', { title: 'x', confType }), 400, confType);
+  }
+  assert.equal((await dave.conn.call('getAppState')).appState, 3);
   assert.deepEqual(strip(await dave.conn.call('getConferences')), { result: true });
   assert.deepEqual(strip(await dave.conn.call('getConferenceParticipants')), {
     participants: [],
