@@ -195,6 +195,10 @@ export class TransferEngine {
         throw linkFailure(error, subject);
       }
       const recipient = 'to' in target ? created.offers[0] : null;
+      // §6: a conference request always names its conference, never "": a hub that did not is not followed.
+      if (!recipient && !created.confId) {
+        throw new ApiError(ErrorCode.Internal, `${subject}: the server named no conference for this send`);
+      }
       const request: RequestRecord = {
         fileRequestId,
         direction: 1,
@@ -258,7 +262,7 @@ export class TransferEngine {
           fileName: request.fileName,
           fileSize: request.fileSize,
           fileId,
-          confId: request.confId ?? '',
+          confId: request.confId!,
           timestamp: request.timestamp,
         });
         this.announceStatus(request);
@@ -464,7 +468,7 @@ export class TransferEngine {
       fileId: null,
       peerId: offer.from.peerId,
       peerDn: offer.from.peerDn,
-      confId: offer.confId ?? null,
+      confId: offer.confId || null,
       timestamp: offer.createdAt,
       hubId: offer.offerId,
       processed: 0,

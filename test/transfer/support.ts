@@ -134,7 +134,11 @@ export async function download(room: Room, connection: Connection, fileId: numbe
   return Buffer.from(await response.arrayBuffer());
 }
 
-/** Calls a method that must fail; returns the errorCode (and checks the failure reply's shape). */
+/**
+ * Calls a method that must fail; returns the errorCode, after checking the failure reply exactly as room-api.md §2
+ * gives it: `{"method":<echo>,"requestId":<echo>,"result":false,"error":"…","errorCode":n}`. The reply itself is
+ * checked, not the client's error object (which fills in errorCode 0 when the reply has none).
+ */
 export async function failure(
   connection: RoomConnection,
   method: string,
@@ -143,9 +147,24 @@ export async function failure(
   try {
     await connection.callRaw(method, params);
   } catch (error) {
-    const e = error as { errorCode?: number; reply?: Message };
-    assert.equal(typeof e.errorCode, 'number', `${method} failed without an errorCode: ${String(error)}`);
-    return e.errorCode!;
+    const reply = (error as { reply?: Message }).reply;
+    assert.ok(reply, `${method} failed without a reply: ${String(error)}`);
+    const shown = JSON.stringify(reply);
+    assert.deepEqual(
+      Object.keys(reply).sort(),
+      ['error', 'errorCode', 'method', 'requestId', 'result'],
+      `failure reply fields: ${shown}`,
+    );
+    assert.equal(reply.method, method, `the failure reply echoes the method: ${shown}`);
+    assert.equal(typeof reply.requestId, 'string', `requestId: ${shown}`);
+    assert.equal(reply.result, false, shown);
+    assert.ok(typeof reply.error === 'string' && reply.error.trim() !== '', `error: ${shown}`);
+    assert.ok(
+      typeof reply.errorCode === 'number' &&
+        [400, 401, 403, 404, 409, 413, 429, 500].includes(reply.errorCode),
+      `errorCode from the §2 table: ${shown}`,
+    );
+    return reply.errorCode;
   }
   assert.fail(`${method} ${JSON.stringify(params)} succeeded; a failure was expected`);
 }
