@@ -17,6 +17,9 @@ const chromiumPath = process.env.ROOMFILES_CHROMIUM ?? '/usr/bin/chromium';
 const MiB = 1024 * 1024;
 
 if (!existsSync(cli)) fail('the CLI is not built: run `npm run build` first');
+// The browser flags of the web tests, and the V8 flags roomfiles runs with, from the build: one place each.
+const { CHROMIUM_ARGS } = await import('../dist/test/web/support.js');
+const { NODE_FLAGS } = await import('../dist/src/cli/node-flags.js');
 if (!existsSync(chromiumPath))
   fail(`chromium is not installed at ${chromiumPath} (apt-get install -y chromium)`);
 
@@ -31,14 +34,17 @@ const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !ke
 env.ROOMFILES_LOG_LEVEL = 'warn';
 
 function run(args) {
-  const result = spawnSync(process.execPath, [cli, ...args], { env, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [...NODE_FLAGS, cli, ...args], { env, encoding: 'utf8' });
   if (result.status !== 0) fail(`roomfiles ${args.join(' ')} failed:\n${result.stderr}`);
   return result.stdout;
 }
 
 /** Starts a long-running `roomfiles …` and resolves with its stdout once a line matches `ready`. */
 function start(args, ready) {
-  const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...NODE_FLAGS, cli, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let stdout = '';
   let stderr = '';
@@ -153,16 +159,7 @@ async function main() {
   const browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
   });
   try {
     const open = async (url, viewport = { width: 1280, height: 860 }) => {

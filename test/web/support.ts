@@ -16,7 +16,8 @@ import type { TestBed } from '../helpers/harness.js';
 export const CHROMIUM = process.env.ROOMFILES_CHROMIUM ?? '/usr/bin/chromium';
 export const MiB = 1024 * 1024;
 
-const CHROMIUM_ARGS = [
+/** The flags every headless chromium of the tests and of scripts/screenshots.mjs runs with. */
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',

@@ -2,22 +2,7 @@ import type { TargetedEvent } from 'preact';
 import { useState } from 'preact/hooks';
 import { conferenceCallString, peerOfInstance, splitPeers } from '../format.js';
 import type { RoomModel, RoomState } from '../model.js';
-import { Avatar, Badge, Card, Icon } from './ui.js';
-
-function useBusy(): [boolean, (action: () => Promise<unknown>) => Promise<void>] {
-  const [busy, setBusy] = useState(false);
-  return [
-    busy,
-    async (action) => {
-      setBusy(true);
-      try {
-        await action();
-      } finally {
-        setBusy(false);
-      }
-    },
-  ];
-}
+import { Avatar, Badge, Card, Icon, useBusy } from './ui.js';
 
 function InConference({ model, state }: { model: RoomModel; state: RoomState }) {
   const conference = state.conference!;

@@ -1,7 +1,7 @@
 import type { TargetedEvent } from 'preact';
 import { useState } from 'preact/hooks';
 import type { RoomModel, RoomState } from '../model.js';
-import { Badge, Card, Icon } from './ui.js';
+import { Badge, Card, Icon, useBusy } from './ui.js';
 
 /** Server and account of the room: connect to a server, log in, log out (admin role only). */
 export function ServerCard({ model, state }: { model: RoomModel; state: RoomState }) {
@@ -10,20 +10,11 @@ export function ServerCard({ model, state }: { model: RoomModel; state: RoomStat
   const [port, setPort] = useState('');
   const [login, setLogin] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
+  const [busy, run] = useBusy();
   const [portError, setPortError] = useState<string | null>(null);
   const server = state.server;
   const connected = server.state === 2;
   const loggedIn = state.login.isLoggedIn;
-
-  const run = async (action: () => Promise<unknown>) => {
-    setBusy(true);
-    try {
-      await action();
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const connect = (event: TargetedEvent<HTMLFormElement>) => {
     event.preventDefault();

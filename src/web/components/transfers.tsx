@@ -10,7 +10,7 @@ import {
   outgoingFailure,
 } from '../format.js';
 import type { HistoryItem, LocalSend, RoomModel, RoomState, Transfer } from '../model.js';
-import { Badge, Card, Empty, FileBadge, Icon, ProgressRow, type ConfirmOptions } from './ui.js';
+import { Badge, Card, Empty, FileBadge, Icon, ProgressRow, useBusy, type ConfirmOptions } from './ui.js';
 
 type Confirm = (options: ConfirmOptions) => void;
 
@@ -157,15 +157,7 @@ function IncomingItem({
   state: RoomState;
   confirm: Confirm;
 }) {
-  const [busy, setBusy] = useState(false);
-  const run = async (action: () => Promise<unknown>) => {
-    setBusy(true);
-    try {
-      await action();
-    } finally {
-      setBusy(false);
-    }
-  };
+  const [busy, run] = useBusy();
   const fileThere = t.fileId !== undefined && state.files[t.fileId];
   let badge: JSX.Element;
   let detail: JSX.Element | null = null;

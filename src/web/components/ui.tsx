@@ -268,3 +268,19 @@ export function ConfirmDialog({ options, onClose }: { options: ConfirmOptions; o
     </dialog>
   );
 }
+
+/** A busy flag and a runner that sets it while an action is under way (buttons disable themselves meanwhile). */
+export function useBusy(): [boolean, (action: () => Promise<unknown>) => Promise<void>] {
+  const [busy, setBusy] = useState(false);
+  return [
+    busy,
+    async (action) => {
+      setBusy(true);
+      try {
+        await action();
+      } finally {
+        setBusy(false);
+      }
+    },
+  ];
+}
