@@ -337,7 +337,7 @@ test('login reports its outcome in the login event: 0, 1, 2, 3, 10, and a bare n
   assert.equal((await wire.api.call('getLogin')).peerId, 'alice@files.local');
 });
 
-test('login without a server reports 7; login and logout need the admin role', async () => {
+test('login without a server reports 7, an empty login name is a 400; login and logout need the admin role', async () => {
   const room = await bed.room({ pin: '2468' });
   const wire = await Wire.open(room, false);
   await wire.api.call('auth', { type: 'secured', credentials: '2468' });
@@ -345,6 +345,10 @@ test('login without a server reports 7; login and logout need the admin role', a
   await wire.call('login', { login: 'alice@files.local', password: 'pw-alice' });
   const at = await wire.waitIndex(isEvent('login'), start);
   assert.deepEqual(fieldsOf(wire.log[at]), { event: 'login', result: 7 });
+  // An empty or all-space login name is bad input; the connection stays.
+  await rejectsWith(wire.api.call('login', { login: '   ', password: 'pw' }), 400);
+  await rejectsWith(wire.api.call('login', { login: '', password: 'pw' }), 400);
+  assert.equal((await wire.api.call('getAppState')).appState, 0);
 
   const user = await Wire.open(room, false);
   await user.api.call('auth', { type: 'secured', credentials: '2468', role: 'user' });

@@ -109,7 +109,10 @@ export const sessionHandlers: HandlersOf<keyof typeof sessionMethods> = {
   },
 
   login({ room, afterReply }, params) {
-    afterReply(() => room.session.login({ login: params.login.trim(), password: params.password }));
+    const login = params.login.trim();
+    // As connectToServer's server: an empty name is bad input, not a login the hub has to refuse.
+    if (login === '') throw badRequest('parameter "login" must not be empty');
+    afterReply(() => room.session.login({ login, password: params.password }));
     return {};
   },
 
