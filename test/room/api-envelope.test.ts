@@ -266,7 +266,11 @@ describe('envelope (room-api.md §2)', () => {
     const reply = await socket.ask({ method: 'fooBar' });
     assert.equal(reply.method, 'fooBar');
     assert.equal(reply.result, false);
-    assert.ok([401, 404].includes(reply.errorCode as number), JSON.stringify(reply));
+    // An unknown name is not "a method other than auth" (§2's 401 row): it is unknown (404) for everyone.
+    assert.equal(reply.errorCode, 404, JSON.stringify(reply));
+    // The connection stays, still unauthorized: setUsedApiVersion answers, getAppState is a 401.
+    assert.equal((await socket.ask({ method: 'setUsedApiVersion', version: '2' })).result, true);
+    assert.equal((await socket.ask({ method: 'getAppState' })).errorCode, 401);
   });
 
   test('a missing parameter gets 400 naming it; the connection keeps serving', async () => {
