@@ -1,4 +1,4 @@
-import type { JSX, TargetedMouseEvent } from 'preact';
+import type { ComponentChildren, JSX, TargetedMouseEvent } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import {
   formatFullTime,
@@ -37,6 +37,42 @@ function Who({ name, id }: { name?: string; id?: string }) {
  * A link to the file on the room's built-in HTTP server (which names it with Content-Disposition). The href
  * carries a short-lived token; a click fetches a fresh one first.
  */
+/** One file in a list: its badge, name and status, a line of facts, then progress or reason, then actions. */
+function ItemFrame({
+  itemClass,
+  requestId,
+  fileName,
+  badge,
+  meta,
+  detail,
+  actions,
+}: {
+  itemClass: string;
+  requestId?: string;
+  fileName: string;
+  badge: JSX.Element;
+  meta: ComponentChildren;
+  detail: JSX.Element | null;
+  actions?: JSX.Element | null;
+}) {
+  return (
+    <li class={`item ${itemClass}`} data-request-id={requestId}>
+      <FileBadge name={fileName} />
+      <div class="item-main">
+        <div class="item-title">
+          <span class="file-name" title={fileName}>
+            {fileName}
+          </span>
+          {badge}
+        </div>
+        <div class="item-meta">{meta}</div>
+        {detail}
+        {actions ? <div class="item-actions">{actions}</div> : null}
+      </div>
+    </li>
+  );
+}
+
 export function DownloadLink({
   model,
   fileId,
@@ -221,16 +257,13 @@ function IncomingItem({
       detail = <p class="reason">{incomingFailure(t.statusReason)}</p>;
   }
   return (
-    <li class={`item status-${t.status}`} data-request-id={t.fileRequestId}>
-      <FileBadge name={t.fileName} />
-      <div class="item-main">
-        <div class="item-title">
-          <span class="file-name" title={t.fileName}>
-            {t.fileName}
-          </span>
-          {badge}
-        </div>
-        <div class="item-meta">
+    <ItemFrame
+      itemClass={`status-${t.status}`}
+      requestId={t.fileRequestId}
+      fileName={t.fileName}
+      badge={badge}
+      meta={
+        <>
           <span>
             from <Who name={t.peerDn} id={t.peerId} />
             {t.confId
@@ -241,11 +274,11 @@ function IncomingItem({
           </span>
           <span>{formatSize(t.fileSize)}</span>
           <Time timestamp={t.timestamp} />
-        </div>
-        {detail}
-        {actions ? <div class="item-actions">{actions}</div> : null}
-      </div>
-    </li>
+        </>
+      }
+      detail={detail}
+      actions={actions}
+    />
   );
 }
 
@@ -329,29 +362,25 @@ function LocalSendItem({ send, model }: { send: LocalSend; model: RoomModel }) {
       detail = <p class="reason">{send.error}</p>;
   }
   return (
-    <li class={`item local-${send.phase}`}>
-      <FileBadge name={send.fileName} />
-      <div class="item-main">
-        <div class="item-title">
-          <span class="file-name" title={send.fileName}>
-            {send.fileName}
-          </span>
-          {badge}
-        </div>
-        <div class="item-meta">
+    <ItemFrame
+      itemClass={`local-${send.phase}`}
+      fileName={send.fileName}
+      badge={badge}
+      meta={
+        <>
           <span>to {to}</span>
           <span>{formatSize(send.fileSize)}</span>
-        </div>
-        {detail}
-        {send.phase === 'failed' ? (
-          <div class="item-actions">
-            <button type="button" class="button button-small" onClick={() => model.dismissSend(send.id)}>
-              Dismiss
-            </button>
-          </div>
-        ) : null}
-      </div>
-    </li>
+        </>
+      }
+      detail={detail}
+      actions={
+        send.phase === 'failed' ? (
+          <button type="button" class="button button-small" onClick={() => model.dismissSend(send.id)}>
+            Dismiss
+          </button>
+        ) : null
+      }
+    />
   );
 }
 
@@ -397,23 +426,20 @@ function OutgoingItem({ t }: { t: Transfer }) {
     }
   }
   return (
-    <li class={`item status-${t.status}`} data-request-id={t.fileRequestId}>
-      <FileBadge name={t.fileName} />
-      <div class="item-main">
-        <div class="item-title">
-          <span class="file-name" title={t.fileName}>
-            {t.fileName}
-          </span>
-          {badge}
-        </div>
-        <div class="item-meta">
+    <ItemFrame
+      itemClass={`status-${t.status}`}
+      requestId={t.fileRequestId}
+      fileName={t.fileName}
+      badge={badge}
+      meta={
+        <>
           <span>to {targetOf(t)}</span>
           <span>{formatSize(t.fileSize)}</span>
           <Time timestamp={t.timestamp} />
-        </div>
-        {detail}
-      </div>
-    </li>
+        </>
+      }
+      detail={detail}
+    />
   );
 }
 
