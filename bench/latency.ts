@@ -7,6 +7,7 @@ import { openRoomConnection, type RoomConnection } from '../src/client/index.js'
 import { BenchCluster, incomingDone } from './lib/fixture.js';
 import { loggedIn } from '../test/helpers/harness.js';
 import { BenchChild } from './lib/children.js';
+import { FloorChain } from './lib/floor.js';
 import { BenchFiles, restamp } from './lib/files.js';
 import { sizeLabel, type BenchConfig } from './lib/config.js';
 import { percentile, secondsSince, MiB } from './lib/stats.js';
@@ -16,13 +17,17 @@ import { fmt, log } from './lib/log.js';
 /** The event-loop delay histogram's sampling interval: a reading above it is a stall of (reading − interval). */
 const RESOLUTION_MS = 10;
 const SAMPLE_INTERVAL_MS = 20;
+const floorWhat =
+  'the same room idle while the least program doing a delivery (bench/lib/floor.ts) moves the body beside it';
 
 /**
  * Row 7: the Room API's latency while the room receives a large body, with many clients connected. The room
  * measured (bob, the recipient: it writes, hashes and verifies the body) runs inside this process, so that its
  * event loop can be watched with `monitorEventLoopDelay`; the hub and the sender (alice) are separate processes,
  * and so are the clients (workers/api-latency), `latencySamplers` of which time `getAppState` round trips.
- * Baseline: the same measurement, for as long, with the room idle.
+ * Baseline: the same measurement, for as long, with the room idle. Floor: the same measurement with the room idle
+ * while the least program doing a delivery's work (lib/floor.ts) moves the same body between three other processes:
+ * the latency this machine gives a room that does nothing but answer, while a delivery runs beside it.
  */
 export async function latencyRows(config: BenchConfig, files: BenchFiles): Promise<BenchRow[]> {
   const label = sizeLabel(config.latencyBodySize);
@@ -35,6 +40,7 @@ export async function latencyRows(config: BenchConfig, files: BenchFiles): Promi
   let bob: Room | null = null;
   let bobConn: RoomConnection | null = null;
   let clients: BenchChild | null = null;
+  let floor: FloorChain | null = null;
   const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   try {
     const source = await files.file(config.latencyBodySize);
@@ -92,8 +98,9 @@ export async function latencyRows(config: BenchConfig, files: BenchFiles): Promi
       };
     };
 
-    const p99 = { values: [] as number[], baselines: [] as number[] };
-    const stall = { values: [] as number[], baselines: [] as number[] };
+    floor = await FloorChain.start(files.path('floor'), 1);
+    const p99 = { values: [] as number[], baselines: [] as number[], floors: [] as number[] };
+    const stall = { values: [] as number[], baselines: [] as number[], floors: [] as number[] };
     const seconds: number[] = [];
     const alice = cluster.room('alice');
     for (let run = 0; run < config.runs; run += 1) {
@@ -101,6 +108,9 @@ export async function latencyRows(config: BenchConfig, files: BenchFiles): Promi
       const name = `latency-${run}.bin`;
       const fileId = await cluster.upload('alice', source, name);
       const idle = await window(() => sleep(config.latencyIdleMs));
+      const beside = await window(async () => {
+        await floor!.deliver(source, config.latencyBodySize);
+      });
       let elapsed = 0;
       const busy = await window(async () => {
         const done = incomingDone(conn, name);
@@ -115,10 +125,13 @@ export async function latencyRows(config: BenchConfig, files: BenchFiles): Promi
       p99.baselines.push(idle.p99);
       stall.values.push(busy.stall);
       stall.baselines.push(idle.stall);
+      p99.floors.push(beside.p99);
+      stall.floors.push(beside.stall);
       seconds.push(elapsed);
       log(
         `latency run ${run + 1}: during ${fmt(elapsed)} s delivery p99 ${fmt(busy.p99)} ms (max ${fmt(busy.max)}, ` +
-          `${busy.samples} samples), stall ${fmt(busy.stall)} ms; idle p99 ${fmt(idle.p99)} ms, stall ${fmt(idle.stall)} ms`,
+          `${busy.samples} samples), stall ${fmt(busy.stall)} ms; idle p99 ${fmt(idle.p99)} ms, stall ` +
+          `${fmt(idle.stall)} ms; idle beside the floor chain p99 ${fmt(beside.p99)} ms, stall ${fmt(beside.stall)} ms`,
       );
     }
     return [
@@ -128,7 +141,10 @@ export async function latencyRows(config: BenchConfig, files: BenchFiles): Promi
         ...p99,
         target: targets.p99,
         meets: (value) => value < 5,
-        note: `deliveries took ${seconds.map(fmt).join(', ')} s; ${config.latencySamplers} samplers, one call each per ${SAMPLE_INTERVAL_MS} ms`,
+        floorWhat,
+        note:
+          `deliveries took ${seconds.map(fmt).join(', ')} s; ${config.latencySamplers} samplers, one call each per ` +
+          `${SAMPLE_INTERVAL_MS} ms`,
       }),
       makeRow({
         name: names.stall,
@@ -136,6 +152,7 @@ export async function latencyRows(config: BenchConfig, files: BenchFiles): Promi
         ...stall,
         target: targets.stall,
         meets: (value) => value < 50,
+        floorWhat,
         note: `monitorEventLoopDelay (resolution ${RESOLUTION_MS} ms) in the room's process; max reading − resolution`,
       }),
     ];
@@ -147,6 +164,7 @@ export async function latencyRows(config: BenchConfig, files: BenchFiles): Promi
     ];
   } finally {
     histogram.disable();
+    await floor?.stop();
     if (clients) {
       await clients.ask({ type: 'close' }, 'closed', 10_000).catch(() => undefined);
       await clients.stop();

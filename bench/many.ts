@@ -5,7 +5,8 @@ import { BenchCluster, incomingDone } from './lib/fixture.js';
 import { getSha256 } from './lib/http-client.js';
 import { BenchFiles, restamp } from './lib/files.js';
 import { sizeLabel, type BenchConfig } from './lib/config.js';
-import { MiB, secondsSince } from './lib/stats.js';
+import { median, MiB, secondsSince } from './lib/stats.js';
+import { FloorChain } from './lib/floor.js';
 import { failedRow, makeRow, type BenchRow } from './report.js';
 import { attempt } from './pair.js';
 import { fmt, log } from './lib/log.js';
@@ -148,7 +149,30 @@ export async function manyRows(
             sys: participants.reduce((sum, p) => sum + used[p].sys, 0),
           },
         });
+        // The least program doing the same work (lib/floor.ts), to all participants and to one.
+        const floor = await FloorChain.start(files.path('floor'), participants.length);
+        const floors: number[] = [];
+        const floorSingles: number[] = [];
+        const floorCpu: Record<string, CpuSeconds>[] = [];
+        /** The floor's relay, sender, and its recipients' CPU seconds added up. */
+        const summedFloor = (used: Record<string, CpuSeconds>) => {
+          const recipients = Object.entries(used).filter(([name]) => name.startsWith('recipient'));
+          return {
+            relay: used.relay,
+            sender: used.sender,
+            recipients: {
+              total: recipients.reduce((sum, [, cpu]) => sum + cpu.total, 0),
+              sys: recipients.reduce((sum, [, cpu]) => sum + cpu.sys, 0),
+            },
+          };
+        };
         for (let run = 0; run < config.runs; run += 1) {
+          const floorRun = async () => {
+            const all = await floor.deliver(source, config.conferenceSize);
+            floors.push(all.seconds);
+            floorCpu.push(summedFloor(all.cpu));
+            floorSingles.push((await floor.deliver(source, config.conferenceSize, 1)).seconds);
+          };
           const conference = async () => {
             await restamp(source);
             const name = `conf-${run}.bin`;
@@ -176,6 +200,7 @@ export async function manyRows(
             baselines.push(secondsSince(start));
             singleCpu.push(summed(cpu.stop()));
           };
+          await floorRun();
           if (run % 2 === 0) {
             await conference();
             await single();
@@ -186,10 +211,13 @@ export async function manyRows(
           log(
             `conference run ${run + 1}: ${config.participants} done in ${fmt(values[run])} s ` +
               `(hub received ${fmt(hubBytes[run])} MiB, CPU s ${describeCpu(conferenceCpu[run])}); ` +
-              `one user ${fmt(baselines[run])} s (CPU s ${describeCpu(singleCpu[run])})`,
+              `one user ${fmt(baselines[run])} s (CPU s ${describeCpu(singleCpu[run])}); floor: ` +
+              `${config.participants} in ${fmt(floors[run])} s (CPU s ${describeCpu(floorCpu[run])}), ` +
+              `one in ${fmt(floorSingles[run])} s`,
           );
           await Promise.all(names.map((name) => cluster!.clear(name)));
         }
+        await floor.stop();
         const size = config.conferenceSize / MiB;
         return [
           makeRow({
@@ -199,10 +227,14 @@ export async function manyRows(
             baselines,
             target: '≤ 3 × baseline time (same body to one user)',
             meets: (_v, ratio) => ratio !== null && ratio <= 3,
+            floors,
+            floorWhat: `the same work by the least program that does it (bench/lib/floor.ts), to ${config.participants}`,
             note:
               `from sendFileToConference until all ${config.participants} participants have status 3 (each accepts ` +
               `on arrival); CPU seconds (median): ${describeCpu(medianCpu(conferenceCpu))}; ` +
-              `to one user: ${describeCpu(medianCpu(singleCpu))}`,
+              `to one user: ${describeCpu(medianCpu(singleCpu))}; floor to ${config.participants}: ` +
+              `${describeCpu(medianCpu(floorCpu))}, ${fmt(median(floors) / median(floorSingles))} × the floor to ` +
+              `one (${fmt(median(floorSingles))} s)`,
           }),
           makeRow({
             name: rowNames.hubBytes,

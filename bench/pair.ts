@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { BenchCluster, incomingDone } from './lib/fixture.js';
 import { Timeline, describePhases, medianPhases, type Phases } from './lib/timeline.js';
 import { startServer, BenchChild } from './lib/children.js';
+import { FloorChain } from './lib/floor.js';
 import { getDiscard, getToFile, postMultipart } from './lib/http-client.js';
 import { BenchFiles, restamp } from './lib/files.js';
 import { sizeLabel, type BenchConfig } from './lib/config.js';
@@ -37,7 +38,7 @@ export async function pairRows(
   };
   const rows: BenchRow[] = [];
   let pair: BenchCluster | null = null;
-  const servers: BenchChild[] = [];
+  const servers: { stop(): Promise<void> }[] = [];
   try {
     const source = await files.file(size);
     pair = await BenchCluster.start(['alice', 'bob']);
@@ -152,8 +153,15 @@ export async function pairRows(
         const copyCpu: Record<string, CpuSeconds>[] = [];
         const bob = pair!.room('bob');
         const copy = files.path('copy.bin');
+        const floors: number[] = [];
+        const floorCpu: Record<string, CpuSeconds>[] = [];
+        const floor = await FloorChain.start(files.path('floor'), 1);
+        servers.push({ stop: () => floor.stop() });
         for (let run = 0; run < config.runs; run += 1) {
           const body = await nextBody(run);
+          const measured = await floor.deliver(source, size);
+          floors.push(measured.seconds);
+          floorCpu.push(measured.cpu);
           await alternate(
             run,
             async () => {
@@ -186,7 +194,8 @@ export async function pairRows(
           log(
             `delivery run ${run + 1}: ${fmt(values[run])} s (hub received ${fmt(received[run] / MiB)} MiB), ` +
               `baseline copy ${fmt(baselines[run])} s; ${describePhases(phases[run])}; ` +
-              `CPU s ${describeCpu(deliveryCpu[run])} (copy: ${describeCpu(copyCpu[run])})`,
+              `CPU s ${describeCpu(deliveryCpu[run])} (copy: ${describeCpu(copyCpu[run])}); ` +
+              `floor ${fmt(floors[run])} s, CPU s ${describeCpu(floorCpu[run])}`,
           );
         }
         const throughput = size / MiB / Math.min(...values);
@@ -198,11 +207,13 @@ export async function pairRows(
             baselines,
             target: targets.delivery,
             meets: (_v, ratio) => ratio !== null && ratio <= 1.5,
+            floors,
             note:
               `from sendFile to bob's status 3; best ${fmt(throughput)} MiB/s end to end; ` +
               `hub received ${received.map((b) => fmt(b / MiB)).join(', ')} MiB per run; ` +
               `median run: ${describePhases(medianPhases(phases))}; CPU seconds per delivery (median): ` +
-              `${describeCpu(medianCpu(deliveryCpu))}; baseline copy: ${describeCpu(medianCpu(copyCpu))}`,
+              `${describeCpu(medianCpu(deliveryCpu))}; baseline copy: ${describeCpu(medianCpu(copyCpu))}; ` +
+              `floor: ${describeCpu(medianCpu(floorCpu))}`,
           }),
         ];
       });

@@ -21,6 +21,12 @@ export interface BenchRow {
   runs?: Summary;
   /** min / median / max of the baseline over the same runs. */
   baselineRuns?: Summary;
+  /**
+   * The same work done by the least program that can do it (`lib/floor.ts`), measured in the same runs: what it
+   * is, its min / median / max, its median over the baseline's, and whether it meets the row's target. A target
+   * the floor misses is out of reach of any program on this machine.
+   */
+  floor?: Summary & { what: string; ratio: number | null; met: boolean };
   /** What else the scenario observed (bytes the hub received, the slowest run, …). */
   note?: string;
   /** Why the scenario produced no figure. */
@@ -37,6 +43,9 @@ export interface RowSpec {
   target: string;
   /** Whether the target is met, given the median value and the ratio of the medians. */
   meets: (value: number, ratio: number | null) => boolean;
+  /** One measurement of the floor (`lib/floor.ts`) per run, in the value's unit, and what it measures. */
+  floors?: number[];
+  floorWhat?: string;
   note?: string;
 }
 
@@ -45,6 +54,7 @@ export function makeRow(spec: RowSpec): BenchRow {
   const baselineRuns = spec.baselines && spec.baselines.length > 0 ? summarize(spec.baselines) : undefined;
   const baseline = baselineRuns ? baselineRuns.median : null;
   const ratio = baseline !== null && baseline !== 0 ? runs.median / baseline : null;
+  const floor = spec.floors && spec.floors.length > 0 ? summarize(spec.floors) : undefined;
   return {
     name: spec.name,
     value: runs.median,
@@ -55,6 +65,7 @@ export function makeRow(spec: RowSpec): BenchRow {
     met: Number.isFinite(runs.median) && spec.meets(runs.median, ratio),
     runs,
     ...(baselineRuns ? { baselineRuns } : {}),
+    ...(floor ? { floor: floorOf(spec, floor, baseline) } : {}),
     ...(spec.note ? { note: spec.note } : {}),
   };
 }
@@ -82,7 +93,7 @@ export function printTable(rows: BenchRow[]): void {
     row.baseline === null ? '—' : `${formatNumber(row.baseline)} ${row.unit}`,
     row.ratio === null ? '—' : row.ratio.toFixed(2),
     row.target,
-    row.met ? 'met' : 'NOT MET',
+    verdictOf(row),
     row.runs && Number.isFinite(row.runs.median)
       ? [row.runs.min, row.runs.median, row.runs.max].map(formatNumber).join(' / ')
       : '',
@@ -97,12 +108,40 @@ export function printTable(rows: BenchRow[]): void {
   console.log(format(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const line of lines) console.log(format(line));
-  const remarks = rows.filter((row) => row.note || row.error);
+  const remarks = rows.filter((row) => row.note || row.error || row.floor);
   if (remarks.length > 0) console.log('');
   for (const row of remarks) {
     if (row.error) console.log(`- ${row.name}: FAILED: ${row.error}`);
-    else console.log(`- ${row.name}: ${row.note}`);
+    else {
+      if (row.floor) console.log(`- ${row.name}: ${describeFloor(row)}`);
+      if (row.note) console.log(`- ${row.name}: ${row.note}`);
+    }
   }
+}
+
+/** met, NOT MET, or NOT MET (floor too) when the least program doing the same work misses the target as well. */
+function verdictOf(row: BenchRow): string {
+  if (row.met) return 'met';
+  return row.floor && !row.floor.met ? 'NOT MET (floor too)' : 'NOT MET';
+}
+
+function floorOf(spec: RowSpec, floor: Summary, baseline: number | null): BenchRow['floor'] {
+  const ratio = baseline ? floor.median / baseline : null;
+  return {
+    what: spec.floorWhat ?? 'the same work by the least program that does it (bench/lib/floor.ts)',
+    ...floor,
+    ratio,
+    met: Number.isFinite(floor.median) && spec.meets(floor.median, ratio),
+  };
+}
+
+/** The floor of a row in words: what the least program doing the same work took, next to the baseline. */
+export function describeFloor(row: BenchRow): string {
+  const floor = row.floor!;
+  const runs = [floor.min, floor.median, floor.max].map(formatNumber).join(' / ');
+  const ratio = floor.ratio === null ? '' : `, ${floor.ratio.toFixed(2)} × baseline`;
+  const verdict = floor.met ? 'meets the target' : 'misses the target too';
+  return `floor, ${floor.what}: ${formatNumber(floor.median)} ${row.unit}${ratio} (${runs}); ${verdict}`;
 }
 
 /** A Markdown version of the table (for the README). */
@@ -120,9 +159,12 @@ export function markdownTable(rows: BenchRow[]): string {
         ? [row.runs.min, row.runs.median, row.runs.max].map(formatNumber).join(' / ')
         : '';
     out.push(
-      `| ${row.name} | ${value} | ${baseline} | ${ratio} | ${row.target} | ${row.met ? 'met' : 'NOT MET'} | ${runs} |`,
+      `| ${row.name} | ${value} | ${baseline} | ${ratio} | ${row.target} | ${verdictOf(row)} | ${runs} |`,
     );
   }
+  const floors = rows.filter((row) => row.floor);
+  if (floors.length > 0) out.push('');
+  for (const row of floors) out.push(`- ${row.name}: ${describeFloor(row)}`);
   return out.join('\n');
 }
 
