@@ -1,3 +1,4 @@
+import { listenForBench } from '../lib/children.js';
 import { createServer, type ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -55,9 +56,4 @@ const server = createServer((req, res) => {
     res.end(error.message);
   });
 });
-server.requestTimeout = 0;
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  process.send?.({ type: 'listening', port: typeof address === 'object' && address ? address.port : 0 });
-});
-process.on('disconnect', () => process.exit(0));
+listenForBench(server);

@@ -1,3 +1,4 @@
+import { listenForBench } from '../lib/children.js';
 import { createServer } from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
@@ -21,8 +22,4 @@ const server = createServer((req, res) => {
   res.writeHead(range ? 206 : 200, headers);
   pipeline(createReadStream(path, { start, end }), res).catch(() => res.destroy());
 });
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  process.send?.({ type: 'listening', port: typeof address === 'object' && address ? address.port : 0 });
-});
-process.on('disconnect', () => process.exit(0));
+listenForBench(server);

@@ -1,3 +1,4 @@
+import { listenForBench } from '../lib/children.js';
 import { createServer } from 'node:http';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
@@ -23,9 +24,4 @@ const server = createServer((req, res) => {
     },
   );
 });
-server.requestTimeout = 0;
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  process.send?.({ type: 'listening', port: typeof address === 'object' && address ? address.port : 0 });
-});
-process.on('disconnect', () => process.exit(0));
+listenForBench(server);

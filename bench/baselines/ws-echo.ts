@@ -1,4 +1,5 @@
 import { WebSocketServer } from 'ws';
+import { reportListening } from '../lib/children.js';
 
 /**
  * Baseline of the API request-rate row: a bare `ws` server that sends every text message straight back, with
@@ -14,8 +15,4 @@ const server = new WebSocketServer({
 server.on('connection', (socket) => {
   socket.on('message', (data, isBinary) => socket.send(isBinary ? data : data.toString()));
 });
-server.on('listening', () => {
-  const address = server.address();
-  process.send?.({ type: 'listening', port: typeof address === 'object' && address ? address.port : 0 });
-});
-process.on('disconnect', () => process.exit(0));
+server.on('listening', () => reportListening(server.address()));

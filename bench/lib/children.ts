@@ -1,4 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { trackChild } from './cleanup.js';
 
@@ -123,4 +125,16 @@ export function childSide(): { send(message: ChildMessage): void } {
       process.send?.(message);
     },
   };
+}
+
+/** For a baseline server: tell the parent the port it listens on, and exit when the parent goes away. */
+export function reportListening(address: AddressInfo | string | null): void {
+  process.send?.({ type: 'listening', port: typeof address === 'object' && address ? address.port : 0 });
+  process.on('disconnect', () => process.exit(0));
+}
+
+/** For a baseline HTTP server: listen on a free loopback port, with no time limit on a request's body. */
+export function listenForBench(server: Server): void {
+  server.requestTimeout = 0;
+  server.listen(0, '127.0.0.1', () => reportListening(server.address()));
 }

@@ -28,28 +28,15 @@ test('the floor chain delivers the very bytes sent to every recipient, each in i
 
 test('a row whose floor misses the target says so; one whose floor meets it does not', () => {
   const meets = (_v: number, ratio: number | null) => ratio !== null && ratio <= 1.5;
-  const bound = makeRow({
-    name: 'bound',
-    unit: 's',
-    values: [5, 6, 7],
-    baselines: [2, 2, 2],
-    floors: [5.5, 5.6, 5.7],
-    target: '≤ 1.5 × baseline time',
-    meets,
-  });
+  // A delivery of 6 s against a 2 s baseline, with a floor of its own.
+  const delivery = (name: string, floors?: number[]) =>
+    makeRow({ name, unit: 's', values: [5, 6, 7], baselines: [2, 2, 2], floors, target: '≤ 1.5 ×', meets });
+  const bound = delivery('bound', [5.5, 5.6, 5.7]);
   assert.equal(bound.met, false);
   assert.equal(bound.floor?.met, false);
   assert.equal(bound.floor?.median, 5.6);
   assert.equal(bound.floor?.ratio, 2.8);
-  const slow = makeRow({
-    name: 'slow',
-    unit: 's',
-    values: [5, 6, 7],
-    baselines: [2, 2, 2],
-    floors: [2.5, 2.6, 2.7],
-    target: '≤ 1.5 × baseline time',
-    meets,
-  });
+  const slow = delivery('slow', [2.5, 2.6, 2.7]);
   assert.equal(slow.floor?.met, true);
   const plain = makeRow({ name: 'plain', unit: 's', values: [1], baselines: [1], target: 't', meets });
   assert.equal(plain.floor, undefined);
