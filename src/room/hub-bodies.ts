@@ -47,10 +47,14 @@ export class HubBodies {
     private readonly session: () => string | null,
   ) {}
 
-  private options(method: string, signal: AbortSignal, headers: Record<string, string> = {}) {
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
     const token = this.session();
     if (!token) throw new BodyTransferError(0, 'not logged in');
-    return { method, agent, signal, headers: { authorization: `Bearer ${token}`, ...headers } };
+    return { authorization: `Bearer ${token}`, ...extra };
+  }
+
+  private options(method: string, signal: AbortSignal, headers: Record<string, string> = {}) {
+    return { method, agent, signal, headers: this.headers(headers) };
   }
 
   private base(): HubTarget {
@@ -114,19 +118,31 @@ export class HubBodies {
     });
   }
 
-  /** The body of an accepted offer from `offset` on; the stream follows the upload while it is under way. */
-  download(sha256: string, offerId: string, offset: number, signal: AbortSignal): Promise<IncomingMessage> {
-    return new Promise((resolve, reject) => {
-      const req = httpRequest(
-        url(this.base(), `${BLOB_PATH}/${sha256}?offer=${encodeURIComponent(offerId)}`),
-        this.options('GET', signal, offset > 0 ? { range: `bytes=${offset}-` } : {}),
-        (response) => {
-          if (response.statusCode === 200 || response.statusCode === 206) resolve(response);
-          else errorOf(response).then(reject, reject);
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
+  /**
+   * Where and how to ask for the body of an accepted offer from `offset` on (the stream follows the upload while
+   * it is under way): the request is made by the room's receive worker (`receive-worker.ts`), off the thread that
+   * answers the Room API.
+   */
+  downloadRequest(sha256: string, offerId: string, offset: number): BodyRequest {
+    const headers = this.headers(offset > 0 ? { range: `bytes=${offset}-` } : {});
+    return { url: url(this.base(), `${BLOB_PATH}/${sha256}?offer=${encodeURIComponent(offerId)}`), headers };
   }
+}
+
+/** A GET of a body as the receive worker makes it. */
+export interface BodyRequest {
+  url: string;
+  headers: Record<string, string>;
+}
+
+/** Makes a body GET; resolves to the response once it is 200 or 206, rejects with a BodyTransferError otherwise. */
+export function requestBody(body: BodyRequest, signal: AbortSignal): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(body.url, { method: 'GET', agent, signal, headers: body.headers }, (response) => {
+      if (response.statusCode === 200 || response.statusCode === 206) resolve(response);
+      else errorOf(response).then(reject, reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

@@ -1,8 +1,7 @@
-import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { ApiError, ErrorCode, badRequest, conflict, forbidden, notFound } from '../protocol/errors.js';
 import { sanitizeFileName } from '../protocol/file-name.js';
 import type {
@@ -16,9 +15,9 @@ import type {
 import { AppState } from '../protocol/session-methods.js';
 import { Backoff } from '../common/backoff.js';
 import { Throttle } from '../common/throttle.js';
-import { FileSink } from '../common/file-sink.js';
 import { LinkError } from './hub-link.js';
 import { BodyTransferError, HubBodies } from './hub-bodies.js';
+import { BodyReceiver } from './body-receiver.js';
 import { ProgressReporter, type ProgressSample } from './progress.js';
 import type { Room } from './room.js';
 import type { RequestRecord, Status, StatusReason } from './store.js';
@@ -75,6 +74,7 @@ export class TransferEngine {
   /** Incoming requests with an accept or reject on its way to the hub: a second decision meanwhile is refused. */
   private readonly deciding = new Set<string>();
   private readonly bodies: HubBodies;
+  private readonly receiver = new BodyReceiver();
   private readonly unsubscribe: (() => void)[] = [];
   private stopped = false;
 
@@ -104,6 +104,7 @@ export class TransferEngine {
     this.stopped = true;
     for (const fn of this.unsubscribe) fn();
     this.pauseAll();
+    this.background(this.receiver.stop());
   }
 
   /** Work nobody waits for: a failure is logged; after stop() failures are expected (the store is closed). */
@@ -735,56 +736,33 @@ export class TransferEngine {
       await rm(partial, { force: true });
       offset = 0;
     }
-    // What is already here is hashed once from disk; the rest is hashed as it arrives.
-    return this.receiveBody(request, partial, offset, createHash('sha256'), signal);
-  }
-
-  private async receiveBody(
-    request: RequestRecord,
-    partial: string,
-    offset: number,
-    hash: Hash,
-    signal: AbortSignal,
-  ): Promise<boolean> {
-    if (offset > 0) {
-      for await (const chunk of createReadStream(partial, {
-        start: 0,
-        end: offset - 1,
-        highWaterMark: 1 << 20,
-      })) {
-        hash.update(chunk as Buffer);
-      }
-    }
     const reporter = this.reporter(request);
     reporter.update(offset);
-    if (offset < request.fileSize) {
-      let response;
-      try {
-        response = await this.bodies.download(request.sha256, request.hubId, offset, signal);
-      } catch (error) {
-        if (error instanceof BodyTransferError && (error.status === 409 || error.status === 404)) {
-          // The offer is no longer ours to download: the hub's offer.state says why; ask for it.
-          this.background(this.resync());
-          return true;
-        }
-        throw error;
-      }
-      let received = offset;
-      const sink = new FileSink(partial, {
-        flags: 'a',
-        onWritten: (chunk) => {
-          received += chunk.length;
-          reporter.update(received);
-          hash.update(chunk);
+    let received;
+    try {
+      received = await this.receiver.receive(
+        {
+          request: this.bodies.downloadRequest(request.sha256, request.hubId, offset),
+          partial,
+          offset,
+          fileSize: request.fileSize,
+          maxRateBytes: this.room.options.maxRateBytes,
         },
-      });
-      const rate = this.room.options.maxRateBytes;
-      if (rate) await pipeline(response, new Throttle(rate), sink, { signal });
-      else await pipeline(response, sink, { signal });
-      if (received < request.fileSize) return false;
+        signal,
+        (bytes) => reporter.update(bytes),
+      );
+    } catch (error) {
+      if (error instanceof BodyTransferError && (error.status === 409 || error.status === 404)) {
+        // The offer is no longer ours to download: the hub's offer.state says why; ask for it.
+        this.background(this.resync());
+        return true;
+      }
+      throw error;
     }
+    if (received.received < request.fileSize) return false;
+    reporter.update(received.received);
     const size = (await stat(partial)).size;
-    const digest = hash.digest('hex');
+    const digest = received.sha256;
     const current = this.store.getRequest(request.fileRequestId)!;
     if (current.status !== 2) return true;
     if (size !== request.fileSize || digest !== request.sha256) {
