@@ -100,7 +100,7 @@ export class BodyReceiver {
       if (!job) return;
       if (report.type === 'progress') return job.onProgress(report.received);
       this.pending.delete(report.id);
-      if (report.type === 'done') job.resolve(report);
+      if (report.type === 'done') job.resolve({ received: report.received, sha256: report.sha256 });
       else
         job.reject(
           report.status === undefined
