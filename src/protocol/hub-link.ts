@@ -151,6 +151,4 @@ export interface SyncResult {
   sends: SendState[];
 }
 
-/** The hub's HTTP routes for bodies, next to the link on the same port. */
-export const BLOB_PATH = '/blobs';
-export const UPLOAD_OFFSET_HEADER = 'upload-offset';
+export { BLOB_PATH, UPLOAD_OFFSET_HEADER } from './body-routes.js';

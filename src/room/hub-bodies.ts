@@ -1,6 +1,6 @@
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import { BLOB_PATH, UPLOAD_OFFSET_HEADER } from '../protocol/hub-link.js';
+import { BLOB_PATH, UPLOAD_OFFSET_HEADER } from '../protocol/body-routes.js';
 import type { HubTarget } from './hub-link.js';
 
 export class BodyTransferError extends Error {
