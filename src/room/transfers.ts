@@ -738,9 +738,9 @@ export class TransferEngine {
     }
     const reporter = this.reporter(request);
     reporter.update(offset);
-    let received;
+    let body;
     try {
-      received = await this.receiver.receive(
+      body = await this.receiver.receive(
         {
           request: this.bodies.downloadRequest(request.sha256, request.hubId, offset),
           partial,
@@ -759,10 +759,10 @@ export class TransferEngine {
       }
       throw error;
     }
-    if (received.received < request.fileSize) return false;
-    reporter.update(received.received);
+    if (body.received < request.fileSize) return false;
+    reporter.update(body.received);
     const size = (await stat(partial)).size;
-    const digest = received.sha256;
+    const digest = body.sha256;
     const current = this.store.getRequest(request.fileRequestId)!;
     if (current.status !== 2) return true;
     if (size !== request.fileSize || digest !== request.sha256) {
