@@ -7,7 +7,7 @@ import { SqliteHubRepository } from '../../src/hub/sqlite-repository.js';
 import { systemClock } from '../../src/common/clock.js';
 import { openRoomConnection, type RoomConnection } from '../../src/client/index.js';
 import { TestBed } from '../helpers/harness.js';
-import { CliProcess, roomArgs, runCli, type RunResult } from '../helpers/child.js';
+import { CliProcess, FREE_ROOM_PORTS, roomArgs, runCli, type RunResult } from '../helpers/child.js';
 
 const bed = new TestBed();
 after(() => bed.close());
@@ -257,20 +257,7 @@ test('roomfiles room refuses a non-loopback address without a PIN, and starts wi
   const byEnv = await runCli(['room', '--data', data], { env: { ROOMFILES_HOST: '0.0.0.0' } });
   assertCleanFailure(byEnv, /refusing to listen on 0\.0\.0\.0/);
 
-  const insecure = serve([
-    'room',
-    '--host',
-    '0.0.0.0',
-    '--insecure',
-    '--data',
-    data,
-    '--web-port',
-    '0',
-    '--api-port',
-    '0',
-    '--http-port',
-    '0',
-  ]);
+  const insecure = serve(['room', '--host', '0.0.0.0', '--insecure', '--data', data, ...FREE_ROOM_PORTS]);
   const ready = await insecure.waitForLine(/listening: web http:\/\/0\.0\.0\.0:(\d+)\/ api (\d+) http (\d+)/);
   assert.ok(Number(ready[2]) > 0);
   assert.deepEqual(await insecure.stop('SIGINT'), { code: 0, signal: null });

@@ -201,7 +201,11 @@ export async function freePortBlock(offsets: number[], tries = 50): Promise<numb
   throw new Error(`no block of free ports found in ${tries} tries`);
 }
 
+/** A room's three ports, each left to the system to choose. */
+export const FREE_ROOM_PORTS = ['--web-port', '0', '--api-port', '0', '--http-port', '0'];
+
 /** The arguments of `roomfiles room NAME` on free ports, logged in to a hub on loopback with an account. */
+
 export function roomArgs(room: {
   name: string;
   data: string;
@@ -216,12 +220,7 @@ export function roomArgs(room: {
     room.name,
     '--data',
     room.data,
-    '--web-port',
-    '0',
-    '--api-port',
-    '0',
-    '--http-port',
-    '0',
+    ...FREE_ROOM_PORTS,
     '--server',
     `127.0.0.1:${room.hubPort}`,
     '--login',

@@ -5,7 +5,7 @@ import { Hub } from '../../src/hub/hub.js';
 import { silentLogger } from '../../src/common/logger.js';
 import { TestBed, loggedIn } from '../helpers/harness.js';
 import { CliProcess, freePort, runCli } from '../helpers/child.js';
-import { Recorder, parties, randomBody, upload, type Connection, type Party } from './support.js';
+import { Recorder, offerFile, parties, randomBody, upload, type Connection, type Party } from './support.js';
 
 /**
  * The offer lifetime is the hub's setting (`offerTtlMs`, `roomfiles hub --offer-ttl`, room-api.md §8, default 7
@@ -112,11 +112,7 @@ test('offerTtlMs also sets the extra period an accepted offer whose body the hub
   const [bob] = await parties(bed, hub, ['bob'], { maxRateBytes: 256 * 1024 });
   const body = randomBody(4 * 1024 * 1024);
   const file = await upload(alice.room, alice.conn, 'slow-download.bin', body);
-  const { sentFileRequestId: sendId } = await alice.conn.call('sendFile', {
-    fileId: file.fileId,
-    peerId: 'bob',
-  });
-  const offered = await bob.rec.waitFor('receivedFileRequest');
+  const { sendId, received: offered } = await offerFile(alice, bob, file.fileId, { peerId: 'bob' });
   const offerId = String(offered.fileRequestId);
   await bob.conn.call('acceptIncomingFileRequest', { fileRequestId: offerId });
   // alice is done once the hub holds the whole body; bob is still downloading.
@@ -190,11 +186,7 @@ test('roomfiles hub --offer-ttl 2s: a waiting offer expires close to its deadlin
   const alice = await roomOn(port, 'alice');
   const bob = await roomOn(port, 'bob');
   const file = await upload(alice.room, alice.conn, 'gone-soon.txt', randomBody(2048));
-  const { sentFileRequestId: sendId } = await alice.conn.call('sendFile', {
-    fileId: file.fileId,
-    peerId: 'bob',
-  });
-  const offered = await bob.rec.waitFor('receivedFileRequest');
+  const { sendId, received: offered } = await offerFile(alice, bob, file.fileId, { peerId: 'bob' });
   const offerId = String(offered.fileRequestId);
   const createdAt = offered.timestamp as number;
 

@@ -4,11 +4,12 @@ import { randomBytes } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { CliProcess, freePort, roomArgs, runCli } from '../helpers/child.js';
+import { CliProcess, freePort } from '../helpers/child.js';
 import { corruptTail } from '../helpers/cluster.js';
 import { TestBed } from '../helpers/harness.js';
 import {
   MiB,
+  addAccount,
   chromiumMissing,
   item,
   launchBrowser,
@@ -17,7 +18,9 @@ import {
   pickFiles,
   sendTo,
   signedInAs,
+  startRoom,
   startUp,
+  stopWithBed,
   type OpenPage,
   type Up,
 } from './support.js';
@@ -39,65 +42,20 @@ let carolData: string;
 const CAROL_PASSWORD = 'correct horse battery staple';
 const ACCOUNT_PASSWORD = 'details-account-password-1';
 
-/** An account on a hub's database (the hub may be running: accounts are read from the database). */
-async function addAccount(hubData: string, name: string, displayName: string): Promise<void> {
-  const added = await runCli([
-    'hub',
-    'user',
-    'add',
-    name,
-    '--display-name',
-    displayName,
-    '--password',
-    ACCOUNT_PASSWORD,
-    '--data',
-    hubData,
-  ]);
-  assert.equal(added.code, 0, added.stderr);
-}
-
-function stopLater(proc: CliProcess): void {
-  bed.defer(() =>
-    proc.stop().then(
-      () => undefined,
-      () => proc.kill(),
-    ),
-  );
-}
-
-/** `roomfiles room` logged in to a hub as `name`, on free ports; resolves to its web address and data dir. */
-async function startRoom(
-  name: string,
-  hubPort: number,
-  extra: string[] = [],
-): Promise<{ web: string; data: string }> {
-  const data = bed.dir(`roomfiles-${name}-`);
-  const room = new CliProcess(
-    roomArgs({
-      name,
-      data,
-      hubPort,
-      login: `${name}@files.local`,
-      password: ACCOUNT_PASSWORD,
-      extra,
-    }),
-  );
-  stopLater(room);
-  const line = await room.waitForLine(/listening: web (http:\/\/\S+)/, 30_000);
-  return { web: line[1], data };
-}
-
 before(async () => {
   if (missing) return;
   browser = await launchBrowser(bed);
-  up = await startUp(bed);
-  await addAccount(join(up.data, 'hub'), 'carol', 'Carol');
-  ({ web: carolWeb, data: carolData } = await startRoom('carol', up.hubPort, [
-    '--room-password',
-    CAROL_PASSWORD,
-    '--max-rate',
-    '2MiB',
-  ]));
+  up = await startUp(bed, {
+    accounts: [
+      {
+        name: 'carol',
+        displayName: 'Carol',
+        extra: ['--room-password', CAROL_PASSWORD, '--max-rate', '2MiB'],
+      },
+    ],
+  });
+  carolWeb = up.rooms.carol.web;
+  carolData = join(up.data, 'carol');
   alice = await openPage(browser, up.rooms.alice.web);
   bob = await openPage(browser, up.rooms.bob.web);
   await Promise.all([signedInAs(alice.page, 'Alice'), signedInAs(bob.page, 'Bob')]);
@@ -107,6 +65,15 @@ after(() => bed.close());
 async function signIn(page: Page, secret: string): Promise<void> {
   await page.getByLabel('PIN or password').fill(secret);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** A page of Carol's password-protected room, signed in. */
+async function carolSignedIn(): Promise<OpenPage> {
+  const carol = await openPage(browser, carolWeb);
+  await carol.page.getByRole('heading', { name: 'Sign in to this room' }).waitFor();
+  await signIn(carol.page, CAROL_PASSWORD);
+  await signedInAs(carol.page, 'Carol');
+  return carol;
 }
 
 /** Presses Tab until `target` has the focus; fails if it never gets it. */
@@ -146,8 +113,8 @@ test('an offer nobody accepts expires, and the sender’s page says so in words'
   if (!needsBrowser(t, missing)) return;
   // A hub whose offers live 1 s; it looks for expired offers when it starts and every 30 s after.
   const hubData = bed.dir('roomfiles-ttl-hub-');
-  await addAccount(hubData, 'dave', 'Dave');
-  await addAccount(hubData, 'erin', 'Erin');
+  await addAccount(hubData, { name: 'dave', displayName: 'Dave' }, ACCOUNT_PASSWORD);
+  await addAccount(hubData, { name: 'erin', displayName: 'Erin' }, ACCOUNT_PASSWORD);
   const hubPort = await freePort();
   const hub = new CliProcess([
     'hub',
@@ -158,10 +125,16 @@ test('an offer nobody accepts expires, and the sender’s page says so in words'
     '--offer-ttl',
     '1s',
   ]);
-  stopLater(hub);
+  stopWithBed(bed, hub);
   await hub.waitForLine(/roomfiles hub listening/);
   // Erin's room is not running: the offer waits for her until it expires.
-  const { web: daveWeb } = await startRoom('dave', hubPort);
+  const { web: daveWeb } = await startRoom(bed, {
+    name: 'dave',
+    data: bed.dir('roomfiles-dave-'),
+    hubPort,
+    domain: 'files.local',
+    password: ACCOUNT_PASSWORD,
+  });
   const dave = await openPage(browser, daveWeb);
   await signedInAs(dave.page, 'Dave');
 
@@ -196,10 +169,7 @@ test('an offer nobody accepts expires, and the sender’s page says so in words'
 test('a running transfer’s progress bar shows its speed', async (t) => {
   if (!needsBrowser(t, missing)) return;
   // Carol's room sends at most 2 MiB/s to the hub: 8 MiB take about four seconds.
-  const carol = await openPage(browser, carolWeb);
-  await carol.page.getByRole('heading', { name: 'Sign in to this room' }).waitFor();
-  await signIn(carol.page, CAROL_PASSWORD);
-  await signedInAs(carol.page, 'Carol');
+  const carol = await carolSignedIn();
 
   const name = 'slow and steady.bin';
   await pickFiles(carol.page, [{ name, buffer: randomBytes(8 * MiB) }]);
@@ -241,10 +211,7 @@ test('a transfer whose body fails its checksum shows "failed" in words on the se
   if (!needsBrowser(t, missing)) return;
   // Carol's room sends at most 2 MiB/s to the hub: the end of the 8 MiB file is read from disk seconds after
   // the upload starts.
-  const carol = await openPage(browser, carolWeb);
-  await carol.page.getByRole('heading', { name: 'Sign in to this room' }).waitFor();
-  await signIn(carol.page, CAROL_PASSWORD);
-  await signedInAs(carol.page, 'Carol');
+  const carol = await carolSignedIn();
 
   const name = 'damaged on the way.bin';
   const body = randomBytes(8 * MiB);

@@ -74,32 +74,78 @@ export interface Up {
   process: CliProcess;
 }
 
+/** Adds an account to a hub's data directory (the hub may be running: it reads accounts from its database). */
+export async function addAccount(
+  hubData: string,
+  account: { name: string; displayName: string },
+  password: string,
+): Promise<void> {
+  const added = await runCli([
+    'hub',
+    'user',
+    'add',
+    account.name,
+    '--display-name',
+    account.displayName,
+    '--password',
+    password,
+    '--data',
+    hubData,
+  ]);
+  assert.equal(added.code, 0, added.stderr);
+}
+
+/** Stops a child process when the test bed closes (killing it if it will not stop). */
+export function stopWithBed(bed: TestBed, proc: CliProcess): void {
+  bed.defer(() =>
+    proc.stop().then(
+      () => undefined,
+      () => proc.kill(),
+    ),
+  );
+}
+
+/**
+ * `roomfiles room` on free ports, logged in to the hub on `hubPort` as `<name>@<domain>`, with any `extra` flags;
+ * resolves once it listens.
+ */
+export async function startRoom(
+  bed: TestBed,
+  room: { name: string; data: string; hubPort: number; domain: string; password: string; extra?: string[] },
+): Promise<UpRoom & { data: string }> {
+  const peerId = `${room.name}@${room.domain}`;
+  const proc = new CliProcess(
+    roomArgs({
+      name: room.name,
+      data: room.data,
+      hubPort: room.hubPort,
+      login: peerId,
+      password: room.password,
+      extra: room.extra,
+    }),
+  );
+  stopWithBed(bed, proc);
+  const line = await proc.waitForLine(/listening: web (http:\/\/\S+)/, 30_000);
+  return { name: room.name, web: line[1], peerId, data: room.data };
+}
+
 /**
  * `roomfiles up` on free ports in a fresh data directory. `accounts` are created on the hub first (and get a
- * room each, logged in to the hub); `conferences` are named conferences for `\c\<CID>`.
+ * room each, logged in to the hub, started with the account's `extra` flags); `conferences` are named conferences
+ * for `\c\<CID>`.
  */
 export async function startUp(
   bed: TestBed,
-  options: { pin?: string; accounts?: { name: string; displayName: string }[]; conferences?: string[] } = {},
+  options: {
+    pin?: string;
+    accounts?: { name: string; displayName: string; extra?: string[] }[];
+    conferences?: string[];
+  } = {},
 ): Promise<Up> {
   const data = bed.dir('roomfiles-web-');
   const hubData = join(data, 'hub');
   const password = 'web-test-password-1';
-  for (const account of options.accounts ?? []) {
-    const added = await runCli([
-      'hub',
-      'user',
-      'add',
-      account.name,
-      '--display-name',
-      account.displayName,
-      '--password',
-      password,
-      '--data',
-      hubData,
-    ]);
-    assert.equal(added.code, 0, added.stderr);
-  }
+  for (const account of options.accounts ?? []) await addAccount(hubData, account, password);
   for (const cid of options.conferences ?? []) {
     const added = await runCli(['hub', 'conference', 'add', cid, '--data', hubData]);
     assert.equal(added.code, 0, added.stderr);
@@ -109,12 +155,7 @@ export async function startUp(
   const args = ['up', '--data', data, '--hub-port', String(hubPort), '--port-base', String(base)];
   if (options.pin) args.push('--pin', options.pin);
   const up = new CliProcess(args);
-  bed.defer(() =>
-    up.stop().then(
-      () => undefined,
-      () => up.kill(),
-    ),
-  );
+  stopWithBed(bed, up);
   const stdout = await up.ready(/^ready in \d+ ms/, 30_000);
   const hub = /^roomfiles is up \(hub on 127\.0\.0\.1:(\d+), domain (\S+)\)$/m.exec(stdout);
   assert.ok(hub, stdout);
@@ -125,23 +166,14 @@ export async function startUp(
   assert.ok(rooms.alice && rooms.bob, stdout);
   const result: Up = { data, hubPort: Number(hub[1]), domain: hub[2], rooms, process: up };
   for (const account of options.accounts ?? []) {
-    const room = new CliProcess(
-      roomArgs({
-        name: account.name,
-        data: join(data, account.name),
-        hubPort: result.hubPort,
-        login: `${account.name}@${result.domain}`,
-        password,
-      }),
-    );
-    bed.defer(() =>
-      room.stop().then(
-        () => undefined,
-        () => room.kill(),
-      ),
-    );
-    const line = await room.waitForLine(/listening: web (http:\/\/\S+)/, 30_000);
-    rooms[account.name] = { name: account.name, web: line[1], peerId: `${account.name}@${result.domain}` };
+    rooms[account.name] = await startRoom(bed, {
+      name: account.name,
+      data: join(data, account.name),
+      hubPort: result.hubPort,
+      domain: result.domain,
+      password,
+      extra: account.extra,
+    });
   }
   return result;
 }
