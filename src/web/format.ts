@@ -47,6 +47,20 @@ export function isoTime(timestamp: number): string {
   return new Date(timestamp).toISOString();
 }
 
+/** The badge of a request that ended in status 0, incoming or outgoing. */
+export function endedLabel(reason: string | undefined): string {
+  switch (reason) {
+    case 'rejected':
+      return 'Rejected';
+    case 'expired':
+      return 'Expired';
+    case 'cancelled':
+      return 'Cancelled';
+    default:
+      return 'Failed';
+  }
+}
+
 /** Why an outgoing request ended in status 0, in words. */
 export function outgoingFailure(reason: string | undefined, peer: string | undefined): string {
   switch (reason) {

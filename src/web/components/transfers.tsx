@@ -1,6 +1,7 @@
 import type { ComponentChildren, JSX, TargetedMouseEvent } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import {
+  endedLabel,
   formatFullTime,
   formatSize,
   formatSpeed,
@@ -249,11 +250,7 @@ function IncomingItem({
         );
       break;
     default:
-      badge = (
-        <Badge tone="danger">
-          {t.statusReason === 'expired' ? 'Expired' : t.statusReason === 'cancelled' ? 'Cancelled' : 'Failed'}
-        </Badge>
-      );
+      badge = <Badge tone="danger">{endedLabel(t.statusReason)}</Badge>;
       detail = <p class="reason">{incomingFailure(t.statusReason)}</p>;
   }
   return (
@@ -412,18 +409,9 @@ function OutgoingItem({ t }: { t: Transfer }) {
         />
       );
       break;
-    default: {
-      const label =
-        t.statusReason === 'rejected'
-          ? 'Rejected'
-          : t.statusReason === 'expired'
-            ? 'Expired'
-            : t.statusReason === 'cancelled'
-              ? 'Cancelled'
-              : 'Failed';
-      badge = <Badge tone="danger">{label}</Badge>;
+    default:
+      badge = <Badge tone="danger">{endedLabel(t.statusReason)}</Badge>;
       detail = <p class="reason">{outgoingFailure(t.statusReason, peer)}</p>;
-    }
   }
   return (
     <ItemFrame
