@@ -1,15 +1,11 @@
 import { Worker } from 'node:worker_threads';
-import { BodyTransferError, type BodyRequest } from './hub-bodies.js';
+import { downloadBody, type DownloadSpec } from './body-download.js';
+import { BodyTransferError } from './hub-bodies.js';
 
-/** One body to receive into a partial file that already holds `offset` bytes (sent to the receive worker). */
-export interface ReceiveJob {
+/** A download sent to the receive worker. */
+export interface ReceiveJob extends DownloadSpec {
   type: 'receive';
   id: number;
-  request: BodyRequest;
-  partial: string;
-  offset: number;
-  fileSize: number;
-  maxRateBytes?: number;
 }
 
 /** What the receive worker says of a job: how far it got, its end (bytes in the partial and their sha256), or why it stopped. */
@@ -18,57 +14,73 @@ export type WorkerReport =
   | { type: 'done'; id: number; received: number; sha256: string }
   | { type: 'failed'; id: number; message: string; status?: number };
 
+type Result = { received: number; sha256: string };
+
 interface Pending {
   worker: Worker;
   onProgress: (received: number) => void;
-  resolve: (result: { received: number; sha256: string }) => void;
+  resolve: (result: Result) => void;
   reject: (error: Error) => void;
+  /** Settles with the job, either way (for stop()). */
+  settled: Promise<unknown>;
 }
+
+/** Workers lost one after another, with no job done between them, before downloads move to the main thread. */
+const LOSSES_BEFORE_FALLBACK = 3;
 
 /**
  * The main thread's side of the receive worker (`receive-worker.ts`): one worker thread per room, started with the
- * first download, receiving any number of bodies at once. A job settles only once the worker has let go of its
- * partial file, so a retry never writes to a file the last attempt still holds. If the thread dies, its jobs fail
- * (the transfer loop retries them with a new one).
+ * first download, receiving any number of bodies at once. A job the worker ends (done, failed, aborted) settles
+ * only once the worker has let go of its partial file, so a retry never appends to a file still being written.
+ * If the thread dies, its jobs fail and the transfer loop retries them on a new one; a worker that cannot be had
+ * at all (it dies again and again) is not waited for: downloads then run on the main thread, slower for the API,
+ * but never stuck.
  */
 export class BodyReceiver {
   private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
-  /** Every job not yet settled, for stop() to wait on. */
-  private readonly running = new Set<Promise<unknown>>();
   private nextId = 1;
+  private losses = 0;
 
-  receive(
-    spec: Omit<ReceiveJob, 'type' | 'id'>,
-    signal: AbortSignal,
-    onProgress: (received: number) => void,
-  ): Promise<{ received: number; sha256: string }> {
+  constructor(
+    private readonly options: {
+      /** Told once, when downloads move to the main thread, with the worker's last error. */
+      onFallback?: (error: Error) => void;
+      /** The worker's script (tests give one that cannot run). */
+      script?: URL;
+    } = {},
+  ) {}
+
+  receive(spec: DownloadSpec, signal: AbortSignal, onProgress: (received: number) => void): Promise<Result> {
     if (signal.aborted) return Promise.reject(new Error('aborted'));
+    if (this.losses >= LOSSES_BEFORE_FALLBACK) return downloadBody(spec, signal, onProgress);
     const worker = this.started();
     const id = this.nextId++;
-    const job = new Promise<{ received: number; sha256: string }>((resolve, reject) => {
+    let settle!: (outcome: unknown) => void;
+    const settled = new Promise((resolve) => (settle = resolve));
+    const job = new Promise<Result>((resolve, reject) => {
       const abort = () => worker.postMessage({ type: 'abort', id });
       signal.addEventListener('abort', abort, { once: true });
-      const settle = () => signal.removeEventListener('abort', abort);
+      const end = () => {
+        signal.removeEventListener('abort', abort);
+        this.pending.delete(id);
+        settle(undefined);
+      };
       this.pending.set(id, {
         worker,
         onProgress,
+        settled,
         resolve: (result) => {
-          settle();
+          end();
           resolve(result);
         },
         reject: (error) => {
-          settle();
+          end();
           reject(error);
         },
       });
       worker.postMessage({ type: 'receive', id, ...spec } satisfies ReceiveJob);
     });
-    const settled: Promise<unknown> = job.then(
-      () => this.running.delete(settled),
-      () => this.running.delete(settled),
-    );
-    this.running.add(settled);
     return job;
   }
 
@@ -80,7 +92,7 @@ export class BodyReceiver {
     const worker = this.worker;
     this.worker = null;
     if (!worker) return;
-    const jobs = [...this.running];
+    const jobs = [...this.pending.values()].filter((job) => job.worker === worker).map((job) => job.settled);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.allSettled(jobs),
@@ -92,32 +104,37 @@ export class BodyReceiver {
 
   private started(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(new URL('./receive-worker.js', import.meta.url));
+    const worker = new Worker(this.options.script ?? new URL('./receive-worker.js', import.meta.url));
     // The room's servers keep the process alive, not this thread.
     worker.unref();
     worker.on('message', (report: WorkerReport) => {
       const job = this.pending.get(report.id);
       if (!job) return;
       if (report.type === 'progress') return job.onProgress(report.received);
-      this.pending.delete(report.id);
-      if (report.type === 'done') job.resolve({ received: report.received, sha256: report.sha256 });
-      else
+      if (report.type === 'done') {
+        this.losses = 0;
+        job.resolve({ received: report.received, sha256: report.sha256 });
+      } else {
         job.reject(
           report.status === undefined
             ? new Error(report.message)
             : new BodyTransferError(report.status, report.message),
         );
-    });
-    const lost = (error: Error) => {
-      if (this.worker === worker) this.worker = null;
-      for (const [id, job] of this.pending) {
-        if (job.worker !== worker) continue;
-        this.pending.delete(id);
-        job.reject(error);
       }
+    });
+    let lost = false;
+    const onLost = (error: Error) => {
+      if (lost) return;
+      lost = true;
+      if (this.worker === worker) {
+        this.worker = null;
+        this.losses += 1;
+        if (this.losses === LOSSES_BEFORE_FALLBACK) this.options.onFallback?.(error);
+      }
+      for (const job of [...this.pending.values()]) if (job.worker === worker) job.reject(error);
     };
-    worker.on('error', lost);
-    worker.on('exit', (code) => lost(new Error(`the receive worker stopped (exit code ${code})`)));
+    worker.on('error', onLost);
+    worker.on('exit', (code) => onLost(new Error(`the receive worker stopped (exit code ${code})`)));
     this.worker = worker;
     return worker;
   }

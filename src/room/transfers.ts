@@ -74,7 +74,13 @@ export class TransferEngine {
   /** Incoming requests with an accept or reject on its way to the hub: a second decision meanwhile is refused. */
   private readonly deciding = new Set<string>();
   private readonly bodies: HubBodies;
-  private readonly receiver = new BodyReceiver();
+  private readonly receiver = new BodyReceiver({
+    onFallback: (error) =>
+      this.room.logger.error(
+        { err: error },
+        'the receive worker cannot run: bodies are received on the main thread',
+      ),
+  });
   private readonly unsubscribe: (() => void)[] = [];
   private stopped = false;
 
@@ -196,10 +202,6 @@ export class TransferEngine {
         throw linkFailure(error, subject);
       }
       const recipient = 'to' in target ? created.offers[0] : null;
-      // §6: a conference request always names its conference, never "": a hub that did not is not followed.
-      if (!recipient && !created.confId) {
-        throw new ApiError(ErrorCode.Internal, `${subject}: the server named no conference for this send`);
-      }
       const request: RequestRecord = {
         fileRequestId,
         direction: 1,
@@ -211,7 +213,8 @@ export class TransferEngine {
         fileId: file.fileId,
         peerId: recipient?.peerId ?? null,
         peerDn: recipient?.peerDn ?? null,
-        confId: recipient ? null : (created.confId ?? null),
+        // The hub names the conference of every conference send (docs/hub-protocol.md); "" would be none.
+        confId: recipient ? null : created.confId || null,
         timestamp: created.createdAt ?? this.room.clock.now(),
         hubId: fileRequestId,
         processed: 0,

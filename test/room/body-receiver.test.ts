@@ -42,10 +42,11 @@ async function bodyServer(): Promise<{ server: Server; url: (path: string) => st
 
 async function withSetup(
   fn: (s: { receiver: BodyReceiver; dir: string } & Awaited<ReturnType<typeof bodyServer>>) => Promise<void>,
+  options: ConstructorParameters<typeof BodyReceiver>[0] = {},
 ) {
   const dir = await mkdtemp(join(tmpdir(), 'roomfiles-receiver-'));
   const served = await bodyServer();
-  const receiver = new BodyReceiver();
+  const receiver = new BodyReceiver(options);
   try {
     await fn({ receiver, dir, ...served });
   } finally {
@@ -180,4 +181,31 @@ test('stopping the receiver fails the jobs still running, and a later job starts
     );
     assert.equal(next.sha256, sha256);
   });
+});
+
+test('a worker that cannot run is not waited for: after three losses bodies are received on the main thread', async () => {
+  const fallbacks: Error[] = [];
+  const options = {
+    script: new URL('file:///nonexistent/receive-worker.js'),
+    onFallback: (error: Error) => fallbacks.push(error),
+  };
+  await withSetup(async ({ receiver, dir, url }) => {
+    const spec = (name: string) => ({
+      request: { url: url('/body'), headers: {} },
+      partial: join(dir, name),
+      offset: 0,
+      fileSize: body.length,
+    });
+    for (const attempt of [1, 2, 3]) {
+      await assert.rejects(
+        receiver.receive(spec(`try-${attempt}`), new AbortController().signal, () => undefined),
+        /Cannot find module|ERR_MODULE_NOT_FOUND|receive worker stopped/,
+      );
+    }
+    assert.equal(fallbacks.length, 1);
+    const result = await receiver.receive(spec('main-thread'), new AbortController().signal, () => undefined);
+    assert.deepEqual(result, { received: body.length, sha256 });
+    assert.ok((await readFile(join(dir, 'main-thread'))).equals(body));
+    assert.equal(fallbacks.length, 1);
+  }, options);
 });
