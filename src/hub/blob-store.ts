@@ -197,6 +197,7 @@ export class DirectoryBlobStore {
     const key = this.key(sha256, uploader);
     let handle: FileHandle | null = null;
     let failed = false;
+    let removed = false;
     let pos = start;
     const live: Buffer[] = [];
     let liveAt = 0;
@@ -215,6 +216,10 @@ export class DirectoryBlobStore {
       failed = true;
       nudge();
     };
+    const onRemoved = () => {
+      removed = true;
+      nudge();
+    };
     const onChunk = (chunk?: Buffer, at?: number) => {
       nudge();
       if (!chunk || at === undefined) return;
@@ -230,6 +235,7 @@ export class DirectoryBlobStore {
       liveBytes += chunk.length;
     };
     this.signals.on(`failed:${sha256}`, onFailed);
+    this.signals.on(`removed:${sha256}`, onRemoved);
     this.signals.on(`grow:${key}`, onChunk);
     this.signals.on(`complete:${sha256}`, nudge);
     signal.addEventListener('abort', nudge, { once: true });
@@ -248,6 +254,7 @@ export class DirectoryBlobStore {
         const seen = signals;
         if (signal.aborted) throw new Error('aborted');
         if (failed) throw new BlobError('mismatch', 'the body failed its integrity check at the hub');
+        if (removed) throw new Error('the body was removed: no open send or offer needs it');
         if (liveBytes > 0 && liveAt === pos) {
           const chunks = live.splice(0);
           liveBytes = 0;
@@ -295,6 +302,7 @@ export class DirectoryBlobStore {
       }
     } finally {
       this.signals.off(`failed:${sha256}`, onFailed);
+      this.signals.off(`removed:${sha256}`, onRemoved);
       this.signals.off(`grow:${key}`, onChunk);
       this.signals.off(`complete:${sha256}`, nudge);
       signal.removeEventListener('abort', nudge);
@@ -302,8 +310,9 @@ export class DirectoryBlobStore {
     }
   }
 
-  /** Removes a body: its complete file and every uploader's partial. */
+  /** Removes a body: its complete file and every uploader's partial. A reader still following it ends. */
   async remove(sha256: string): Promise<void> {
+    this.signals.emit(`removed:${sha256}`);
     await rm(this.completePath(sha256), { force: true });
     for (const name of readdirSync(this.partialDir)) {
       if (name.startsWith(`${sha256}.`)) {
