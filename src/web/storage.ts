@@ -61,7 +61,10 @@ export function forgetPeer(peerId: string): string[] {
   return list;
 }
 
-/** `statusReason` is only in events; kept here so a reloaded page can still say why a transfer failed. */
+/**
+ * Why transfers ended, as events said it: a reloaded page shows the reason at once, before it has asked the room
+ * (`getFileRequestInfo` carries `statusReason` too, and the model asks for any it lacks).
+ */
 export function savedReasons(): Record<string, string> {
   return read<Record<string, string>>(local(), REASONS, {});
 }

@@ -87,8 +87,7 @@ export const sessionHandlers: HandlersOf<keyof typeof sessionMethods> = {
   },
 
   connectToServer({ room, afterReply }, params) {
-    const target = { host: params.server.trim(), port: params.port ?? DEFAULT_HUB_PORT };
-    if (target.host === '') throw badRequest('parameter "server" must not be empty');
+    const target = { host: nonBlank(params.server, 'server'), port: params.port ?? DEFAULT_HUB_PORT };
     afterReply(() => room.session.connectToServer(target));
     return {};
   },
@@ -109,9 +108,7 @@ export const sessionHandlers: HandlersOf<keyof typeof sessionMethods> = {
   },
 
   login({ room, afterReply }, params) {
-    const login = params.login.trim();
-    // As connectToServer's server: an empty name is bad input, not a login the hub has to refuse.
-    if (login === '') throw badRequest('parameter "login" must not be empty');
+    const login = nonBlank(params.login, 'login');
     afterReply(() => room.session.login({ login, password: params.password }));
     return {};
   },
@@ -136,3 +133,10 @@ export const sessionHandlers: HandlersOf<keyof typeof sessionMethods> = {
     return {};
   },
 };
+
+/** A string parameter without its surrounding spaces; an empty one is bad input, not a name the hub has to refuse. */
+function nonBlank(value: string, name: string): string {
+  const trimmed = value.trim();
+  if (trimmed === '') throw badRequest(`parameter "${name}" must not be empty`);
+  return trimmed;
+}

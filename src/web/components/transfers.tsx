@@ -34,10 +34,6 @@ function Who({ name, id }: { name?: string; id?: string }) {
   );
 }
 
-/**
- * A link to the file on the room's built-in HTTP server (which names it with Content-Disposition). The href
- * carries a short-lived token; a click fetches a fresh one first.
- */
 /** One file in a list: its badge, name and status, a line of facts, then progress or reason, then actions. */
 function ItemFrame({
   itemClass,
@@ -74,6 +70,10 @@ function ItemFrame({
   );
 }
 
+/**
+ * A link to the file on the room's built-in HTTP server (which names it with Content-Disposition). The href
+ * carries a short-lived token; a click fetches a fresh one first.
+ */
 export function DownloadLink({
   model,
   fileId,

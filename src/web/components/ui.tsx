@@ -83,10 +83,6 @@ export function Badge({ tone = 'neutral', children }: { tone?: Tone; children: C
   return <span class={`badge badge-${tone}`}>{children}</span>;
 }
 
-/**
- * A progress bar that screen readers and tests read as one (`role=progressbar`, `aria-valuenow`); `valueText`
- * says more than the percentage (speed, bytes done) as its `aria-valuetext`.
- */
 /** A progress bar with its text beside it; screen readers hear the same text as the bar's value. */
 export function ProgressRow({
   value,
@@ -109,6 +105,10 @@ export function ProgressRow({
   );
 }
 
+/**
+ * A progress bar that screen readers and tests read as one (`role=progressbar`, `aria-valuenow`); `valueText`
+ * says more than the percentage (speed, bytes done) as its `aria-valuetext`.
+ */
 export function ProgressBar({
   value,
   label,
@@ -222,18 +222,16 @@ export interface ConfirmOptions {
 export function ConfirmDialog({ options, onClose }: { options: ConfirmOptions; onClose: () => void }) {
   const ref = useRef<HTMLDialogElement>(null);
   const [option, setOption] = useState(options.option?.initial ?? false);
-  const [busy, setBusy] = useState(false);
+  const [busy, run] = useBusy();
   useEffect(() => {
     const dialog = ref.current;
     if (dialog && !dialog.open) dialog.showModal();
   }, []);
   const submit = async (event: TargetedEvent<HTMLFormElement>) => {
     event.preventDefault();
-    setBusy(true);
     try {
-      await options.onConfirm(option);
+      await run(async () => options.onConfirm(option));
     } finally {
-      setBusy(false);
       ref.current?.close();
     }
   };
