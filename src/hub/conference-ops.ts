@@ -3,18 +3,18 @@ import type { Hub } from './hub.js';
 /** The link ops of conferences (docs/hub-protocol.md, "Conferences"). */
 export function registerConferenceOps(hub: Hub): void {
   const conferences = hub.conferences;
-  hub.links.register('conf.create', (session, args) =>
-    conferences.create(session, String(args.title), Number(args.confType), args.invite as string[]),
+  hub.links.register('conf.create', (session, { title, confType, invite }) =>
+    conferences.create(session, title, confType, invite),
   );
-  hub.links.register('conf.join', (session, args) => conferences.joinNamed(session, String(args.cid)));
-  hub.links.register('conf.accept', (session, args) => conferences.accept(session, String(args.confId)));
-  hub.links.register('conf.reject', (session, args) => {
-    conferences.reject(session, String(args.confId));
+  hub.links.register('conf.join', (session, { cid }) => conferences.joinNamed(session, cid));
+  hub.links.register('conf.accept', (session, { confId }) => conferences.accept(session, confId));
+  hub.links.register('conf.reject', (session, { confId }) => {
+    conferences.reject(session, confId);
     return {};
   });
-  hub.links.register('conf.leave', (session, args) => conferences.leave(session, Boolean(args.forAll)));
-  hub.links.register('conf.invite', async (session, args) => {
-    await conferences.inviteMore(session, String(args.peerId));
+  hub.links.register('conf.leave', (session, { forAll }) => conferences.leave(session, forAll));
+  hub.links.register('conf.invite', async (session, { peerId }) => {
+    await conferences.inviteMore(session, peerId);
     return {};
   });
 }

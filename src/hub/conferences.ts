@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { ConferenceView, LinkPushFields, LinkPushName } from '../protocol/hub-link.js';
 import type { Hub } from './hub.js';
 import type { LinkSession } from './link-session.js';
 import { LinkOpError } from './link-server.js';
@@ -57,7 +58,7 @@ export class Conferences {
     return [...seen.values()];
   }
 
-  view(conference: Conference) {
+  view(conference: Conference): ConferenceView {
     return {
       confId: conference.confId,
       title: conference.title,
@@ -71,7 +72,12 @@ export class Conferences {
     };
   }
 
-  private broadcast(conference: Conference, name: string, fields: object, except?: LinkSession): void {
+  private broadcast<P extends LinkPushName>(
+    conference: Conference,
+    name: P,
+    fields: LinkPushFields<P>,
+    except?: LinkSession,
+  ): void {
     for (const participant of conference.participants.values()) {
       if (participant.session !== except) participant.session.push(name, fields);
     }
@@ -111,7 +117,7 @@ export class Conferences {
         confId: conference.confId,
         title: conference.title,
         confType: conference.confType,
-        from: { peerId: from.peerId, peerDn: from.account!.displayName },
+        from: { peerId: from.peerId!, peerDn: from.account!.displayName },
       });
     }
   }
@@ -172,7 +178,7 @@ export class Conferences {
     conference.invited.delete(session.peerId!);
     invitation.by.push('conf.rejected', {
       confId,
-      peerId: session.peerId,
+      peerId: session.peerId!,
       peerDn: session.account!.displayName,
     });
   }

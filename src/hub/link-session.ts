@@ -1,4 +1,7 @@
 import type { WebSocket } from 'ws';
+import type { LinkPushFields, LinkPushName } from '../protocol/hub-link.js';
+import { checkLinkPush } from '../protocol/hub-link-checks.js';
+import type { Heartbeat } from '../common/heartbeat.js';
 import type { AccountRow } from './repository.js';
 
 let nextSessionId = 1;
@@ -15,12 +18,16 @@ export class LinkSession {
   instanceId: string | null = null;
   /** Bearer token for the body routes, valid while this login lasts. */
   token: string | null = null;
-  missedPongs = 0;
+  heartbeat: Heartbeat | null = null;
 
   constructor(
     readonly socket: WebSocket,
     readonly address: string,
   ) {}
+
+  get missedPongs(): number {
+    return this.heartbeat?.missedPongs ?? 0;
+  }
 
   get loggedIn(): boolean {
     return this.peerId !== null;
@@ -30,7 +37,10 @@ export class LinkSession {
     if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
   }
 
-  push(name: string, fields: object = {}): void {
+  /** Sends a push of the link table; one that does not match its schema is a bug of the hub's and throws. */
+  push<P extends LinkPushName>(name: P, fields: LinkPushFields<P>): void {
+    const problem = checkLinkPush(name, fields);
+    if (problem) throw new Error(`push "${name}" does not match its schema: ${problem}`);
     this.send({ push: name, ...fields });
   }
 }

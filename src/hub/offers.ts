@@ -1,33 +1,34 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingOffer, OfferCreated, SendState, SyncResult } from '../protocol/hub-link.js';
+import type { IncomingOffer, LinkArgs, LinkResult, OfferState, SendState } from '../protocol/hub-link.js';
 import type { Hub } from './hub.js';
 import type { LinkSession } from './link-session.js';
 import { LinkOpError } from './link-server.js';
-import type { OfferRow, OfferStateName, SendRow } from './repository.js';
+import type { OfferRow, SendRow } from './repository.js';
+import { Status } from '../protocol/common-types.js';
 
-const ACTIVE: OfferStateName[] = ['waiting', 'accepted'];
+const ACTIVE: OfferState[] = ['waiting', 'accepted'];
 
 /** The status a sender's outgoing request should show, from its send and offers (room-api.md §9). */
 export function sendStatus(send: SendRow, offers: OfferRow[]): Pick<SendState, 'status' | 'reason'> {
-  if (send.uploaded) return { status: 3 };
-  if (send.closed) return { status: 0, reason: (send.closedReason ?? 'failed') as SendState['reason'] };
-  if (send.confId !== null) return { status: 2 };
+  if (send.uploaded) return { status: Status.Done };
+  if (send.closed) return { status: Status.Failed, reason: send.closedReason ?? 'failed' };
+  if (send.confId !== null) return { status: Status.Transferring };
   const offer = offers[0];
-  if (!offer) return { status: 0, reason: 'failed' };
+  if (!offer) return { status: Status.Failed, reason: 'failed' };
   switch (offer.state) {
     case 'waiting':
-      return { status: 1 };
+      return { status: Status.Waiting };
     case 'accepted':
     case 'done':
-      return { status: 2 };
+      return { status: Status.Transferring };
     case 'rejected':
-      return { status: 0, reason: 'rejected' };
+      return { status: Status.Failed, reason: 'rejected' };
     case 'expired':
-      return { status: 0, reason: 'expired' };
+      return { status: Status.Failed, reason: 'expired' };
     case 'cancelled':
-      return { status: 0, reason: 'cancelled' };
+      return { status: Status.Failed, reason: 'cancelled' };
     default:
-      return { status: 0, reason: 'failed' };
+      return { status: Status.Failed, reason: 'failed' };
   }
 }
 
@@ -60,17 +61,7 @@ export class Offers {
     return this.hub.repo;
   }
 
-  async create(
-    session: LinkSession,
-    args: {
-      sendId: string;
-      to?: string;
-      conference?: boolean;
-      fileName: string;
-      fileSize: number;
-      sha256: string;
-    },
-  ): Promise<OfferCreated> {
+  async create(session: LinkSession, args: LinkArgs<'offer.create'>): Promise<LinkResult<'offer.create'>> {
     const sender = session.account!;
     if (!sender.fileTransfer)
       throw new LinkOpError('forbidden', 'file transfer is not allowed for this account');
@@ -158,7 +149,7 @@ export class Offers {
 
   /** The offer as one recipient room sees it: accepted by another room of the same account means cancelled here. */
   incomingView(send: SendRow, offer: OfferRow, instanceId: string | null): IncomingOffer {
-    const state: OfferStateName =
+    const state: OfferState =
       offer.acceptedBy && instanceId && offer.acceptedBy !== instanceId && ACTIVE.includes(offer.state)
         ? 'cancelled'
         : offer.state;
@@ -183,11 +174,11 @@ export class Offers {
     return { offer, send };
   }
 
-  async accept(session: LinkSession, offerId: string): Promise<{ held: number }> {
+  async accept(session: LinkSession, offerId: string): Promise<void> {
     const { offer, send } = await this.ownOffer(session, offerId);
     if (!session.account!.fileTransfer)
       throw new LinkOpError('forbidden', 'file transfer is not allowed for this account');
-    if (offer.state === 'accepted' && offer.acceptedBy === session.instanceId) return { held: 0 };
+    if (offer.state === 'accepted' && offer.acceptedBy === session.instanceId) return;
     const changed = await this.repo.transitionOffer(
       offerId,
       ['waiting'],
@@ -208,7 +199,6 @@ export class Offers {
       await this.repo.updateSend(send.sendId, { uploaded: true });
     }
     await this.pushSendState(send.sendId);
-    return { held: 0 };
   }
 
   async reject(session: LinkSession, offerId: string): Promise<void> {
@@ -243,7 +233,7 @@ export class Offers {
     await this.collect(offer.sendId);
   }
 
-  async seen(session: LinkSession, offers: { offerId: string; state: OfferStateName }[]): Promise<void> {
+  async seen(session: LinkSession, offers: { offerId: string; state: OfferState }[]): Promise<void> {
     for (const { offerId, state } of offers) {
       const offer = await this.repo.getOffer(offerId);
       if (!offer || offer.recipient !== session.account!.name) continue;
@@ -263,9 +253,9 @@ export class Offers {
     const offers = await this.repo.offersOfSend(send.sendId);
     const { status, reason } = sendStatus(send, offers);
     const held =
-      status === 2
+      status === Status.Transferring
         ? await this.hub.blobs.held(send.sha256, send.sender, send.fileSize)
-        : status === 3
+        : status === Status.Done
           ? send.fileSize
           : 0;
     return { sendId: send.sendId, status, ...(reason ? { reason } : {}), held };
@@ -279,7 +269,7 @@ export class Offers {
   }
 
   /** Everything a room should show that it may have missed: run at every login. */
-  async sync(session: LinkSession): Promise<SyncResult> {
+  async sync(session: LinkSession): Promise<LinkResult<'sync'>> {
     const name = session.account!.name;
     const incoming: IncomingOffer[] = [];
     for (const offer of await this.repo.offersForRecipient(name)) {
@@ -291,7 +281,8 @@ export class Offers {
     const sends: SendState[] = [];
     for (const send of await this.repo.sendsBySender(name)) {
       const state = await this.sendState(send);
-      if (state.status === 1 || state.status === 2 || state.status !== send.seenStatus) sends.push(state);
+      const open = state.status === Status.Waiting || state.status === Status.Transferring;
+      if (open || state.status !== send.seenStatus) sends.push(state);
     }
     return { incoming, sends };
   }
@@ -301,7 +292,7 @@ export class Offers {
     for (const send of await this.repo.sendsBySha(sha256)) {
       if (send.uploaded || send.closed) continue;
       const { status } = sendStatus(send, await this.repo.offersOfSend(send.sendId));
-      if (status !== 2) continue;
+      if (status !== Status.Transferring) continue;
       await this.repo.updateSend(send.sendId, { uploaded: true });
       await this.pushSendState(send.sendId);
       await this.collect(send.sendId);
@@ -379,7 +370,7 @@ export class Offers {
     for (const send of await this.repo.sendsBySha(sha256)) {
       if (send.sender !== sender || send.uploaded || send.closed) continue;
       const { status } = sendStatus(send, await this.repo.offersOfSend(send.sendId));
-      if (status === 2) return send;
+      if (status === Status.Transferring) return send;
     }
     return undefined;
   }

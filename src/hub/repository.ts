@@ -2,6 +2,7 @@
  * Hub metadata behind one interface, so that SQLite (the default) and PostgreSQL (for several hub processes)
  * are interchangeable. Every method is async and the SQL of both implementations stays portable.
  */
+import type { OfferState, SendEndReason } from '../protocol/hub-link.js';
 
 export interface AccountRow {
   /** The local part of the TrueConf ID: `alice` in `alice@files.local`. */
@@ -16,9 +17,6 @@ export interface AccountRow {
 export type AccountChanges = Partial<
   Pick<AccountRow, 'displayName' | 'passwordHash' | 'fileTransfer' | 'locked'>
 >;
-
-export type OfferStateName =
-  'waiting' | 'accepted' | 'rejected' | 'expired' | 'failed' | 'done' | 'cancelled';
 
 /** One sendFile or sendFileToConference: what the sender offered, once. */
 export interface SendRow {
@@ -37,7 +35,7 @@ export interface SendRow {
   uploaded: boolean;
   /** True when the send ended before its body was held (expired, failed): nothing more will be uploaded. */
   closed: boolean;
-  closedReason: string | null;
+  closedReason: SendEndReason | null;
 }
 
 /** One recipient's copy of a send. */
@@ -45,11 +43,11 @@ export interface OfferRow {
   offerId: string;
   sendId: string;
   recipient: string;
-  state: OfferStateName;
+  state: OfferState;
   /** Whether the recipient's room confirmed it stored the offer. */
   delivered: boolean;
   /** The recipient state its room last confirmed, so changes (expiry, failure) are re-sent until confirmed. */
-  seenState: OfferStateName | null;
+  seenState: OfferState | null;
   /** The instance that accepted it: only that room may download it. */
   acceptedBy: string | null;
   updatedAt: number;
@@ -94,13 +92,13 @@ export interface HubRepository {
    */
   transitionOffer(
     offerId: string,
-    from: OfferStateName[],
-    to: OfferStateName,
+    from: OfferState[],
+    to: OfferState,
     extra: Partial<Pick<OfferRow, 'acceptedBy'>>,
     now: number,
   ): Promise<boolean>;
   markOfferDelivered(offerId: string): Promise<void>;
-  markOfferSeen(offerId: string, state: OfferStateName): Promise<void>;
+  markOfferSeen(offerId: string, state: OfferState): Promise<void>;
   /** Removes sends (and their offers) that are over and confirmed on every side. */
   pruneFinished(): Promise<number>;
 

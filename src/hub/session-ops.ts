@@ -1,4 +1,4 @@
-import type { LoginResult } from '../protocol/hub-link.js';
+import type { LinkResult } from '../protocol/hub-link.js';
 import { AccountError } from './accounts.js';
 import type { Hub } from './hub.js';
 import { LinkOpError } from './link-server.js';
@@ -6,8 +6,8 @@ import { LinkOpError } from './link-server.js';
 /** hello, login, logout: who a room is and who it is logged in as (docs/hub-protocol.md). */
 export function registerSessionOps(hub: Hub): void {
   hub.links.register('hello', (session, args) => {
-    session.room = String(args.room);
-    session.instance = String(args.instance);
+    session.room = args.room;
+    session.instance = args.instance;
     return { domain: hub.domain, hubId: hub.hubId };
   });
 
@@ -15,7 +15,7 @@ export function registerSessionOps(hub: Hub): void {
     if (session.loggedIn) throw new LinkOpError('conflict', `already logged in as ${session.peerId}`);
     let account;
     try {
-      account = await hub.accounts.authenticate(String(args.login), String(args.password));
+      account = await hub.accounts.authenticate(args.login, args.password);
     } catch (error) {
       if (error instanceof AccountError) {
         const code = error.code === 'bad_request' || error.code === 'conflict' ? 'bad_request' : error.code;
@@ -29,7 +29,7 @@ export function registerSessionOps(hub: Hub): void {
     const token = hub.newSessionToken();
     hub.links.setToken(session, token);
     hub.logger.info({ peerId: session.peerId, room: session.room }, 'logged in');
-    const result: LoginResult = {
+    const result: LinkResult<'login'> = {
       peerId: session.peerId,
       peerDn: account.displayName,
       instanceId: session.instanceId,

@@ -7,9 +7,9 @@ import type {
   ConferenceRow,
   HubRepository,
   OfferRow,
-  OfferStateName,
   SendRow,
 } from './repository.js';
+import type { OfferState, SendEndReason } from '../protocol/hub-link.js';
 import { HUB_SCHEMA } from './schema.js';
 
 type Row = Record<string, unknown>;
@@ -36,16 +36,16 @@ const toSend = (row: Row): SendRow => ({
   seenStatus: Number(row.seen_status),
   uploaded: Boolean(row.uploaded),
   closed: Boolean(row.closed),
-  closedReason: (row.closed_reason as string | null) ?? null,
+  closedReason: (row.closed_reason as SendEndReason | null) ?? null,
 });
 
 const toOffer = (row: Row): OfferRow => ({
   offerId: row.offer_id as string,
   sendId: row.send_id as string,
   recipient: row.recipient as string,
-  state: row.state as OfferStateName,
+  state: row.state as OfferState,
   delivered: Boolean(row.delivered),
-  seenState: (row.seen_state as OfferStateName | null) ?? null,
+  seenState: (row.seen_state as OfferState | null) ?? null,
   acceptedBy: (row.accepted_by as string | null) ?? null,
   updatedAt: Number(row.updated_at),
 });
@@ -239,8 +239,8 @@ export class SqliteHubRepository implements HubRepository {
 
   async transitionOffer(
     offerId: string,
-    from: OfferStateName[],
-    to: OfferStateName,
+    from: OfferState[],
+    to: OfferState,
     extra: Partial<Pick<OfferRow, 'acceptedBy'>>,
     now: number,
   ): Promise<boolean> {
@@ -259,7 +259,7 @@ export class SqliteHubRepository implements HubRepository {
     this.db.prepare('UPDATE offers SET delivered = 1 WHERE offer_id = ?').run(offerId);
   }
 
-  async markOfferSeen(offerId: string, state: OfferStateName): Promise<void> {
+  async markOfferSeen(offerId: string, state: OfferState): Promise<void> {
     this.db.prepare('UPDATE offers SET seen_state = ?, delivered = 1 WHERE offer_id = ?').run(state, offerId);
   }
 

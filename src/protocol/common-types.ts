@@ -1,18 +1,37 @@
-import { Type as T } from '@sinclair/typebox';
+import { Type as T, type Static } from '@sinclair/typebox';
 
 /** A fileId is a number on the wire; a string of digits is accepted because one published example sends it so. */
 export const FileIdParam = T.Union([T.Integer({ minimum: 0 }), T.String({ pattern: '^[0-9]{1,10}$' })], {
   description: 'fileId',
 });
 
-export const FileRequestStatus = T.Union([T.Literal(0), T.Literal(1), T.Literal(2), T.Literal(3)], {
-  description: '0 failed, 1 waiting for a decision, 2 transferring, 3 done',
+/** A file request's status, in every list, info and event (room-api.md §6). */
+export const Status = { Failed: 0, Waiting: 1, Transferring: 2, Done: 3 } as const;
+export type Status = (typeof Status)[keyof typeof Status];
+/** directionType (room-api.md §6). */
+export const Direction = { Incoming: 0, Outgoing: 1 } as const;
+export type Direction = (typeof Direction)[keyof typeof Direction];
+/** File-transfer availability (room-api.md §6). */
+export const Availability = { Forbidden: 0, Licence: 1, NotLoggedIn: 2, Available: 3 } as const;
+export type Availability = (typeof Availability)[keyof typeof Availability];
+
+export const FileRequestStatus = T.Union(
+  [
+    T.Literal(Status.Failed),
+    T.Literal(Status.Waiting),
+    T.Literal(Status.Transferring),
+    T.Literal(Status.Done),
+  ],
+  { description: '0 failed, 1 waiting for a decision, 2 transferring, 3 done' },
+);
+export const DirectionType = T.Union([T.Literal(Direction.Incoming), T.Literal(Direction.Outgoing)], {
+  description: '0 incoming, 1 outgoing',
 });
-export const DirectionType = T.Union([T.Literal(0), T.Literal(1)], { description: '0 incoming, 1 outgoing' });
 export const StatusReason = T.Union(
   [T.Literal('rejected'), T.Literal('expired'), T.Literal('failed'), T.Literal('cancelled')],
   { description: '[ext] why a request ended in status 0' },
 );
+export type StatusReason = Static<typeof StatusReason>;
 
 export const FileEntry = T.Object({
   fileId: T.Integer(),

@@ -11,7 +11,6 @@ export class ApiConnection {
   /** When the token this connection authorized with runs out (authorizationNeeded cause 8). */
   tokenExpiresAt = 0;
   apiVersion = '1';
-  missedPongs = 0;
   /** The socket has closed: requests still queued run, but nothing authorizes this connection any more. */
   closed = false;
 

@@ -6,6 +6,8 @@ import { ApiConnection } from './api-connection.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { OriginPolicy } from './origin-policy.js';
 import { listen, closeServer } from '../common/net.js';
+import { keepAlive } from '../common/heartbeat.js';
+import { SerialQueue } from '../common/serial-queue.js';
 
 /** The API's incoming message limit (room-api.md §1); larger frames close the connection with 1009. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -33,7 +35,6 @@ export class ApiServer {
     [];
   private readonly http: Server;
   private readonly wss: WebSocketServer;
-  private pingTimer: NodeJS.Timeout | undefined;
   private dispatcher: Dispatcher | undefined;
   port = 0;
 
@@ -57,12 +58,9 @@ export class ApiServer {
 
   async start(): Promise<void> {
     this.port = await listen(this.http, this.options.port, this.options.host);
-    this.pingTimer = setInterval(() => this.keepAlive(), this.options.pingIntervalMs);
-    this.pingTimer.unref();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.pingTimer);
     for (const connection of this.connections) connection.socket.terminate();
     this.connections.clear();
     await closeServer(this.http);
@@ -130,33 +128,27 @@ export class ApiServer {
   private accept(ws: WebSocket, address: string): void {
     const connection = new ApiConnection(ws, address);
     this.connections.add(connection);
-    ws.on('pong', () => {
-      connection.missedPongs = 0;
-    });
+    // A peer that misses two pongs in a row is dropped (room-api.md §1).
+    keepAlive(ws, this.options.pingIntervalMs, () => ws.terminate());
     // Replies go out in the order requests came in, even when a handler awaits: clients match by method name.
-    let queue = Promise.resolve();
+    const queue = new SerialQueue((error) => this.options.logger.error({ err: error }, 'API message failed'));
     ws.on('message', (data) => {
       // A binary frame is read as UTF-8 text too: lenient to clients that send JSON that way.
       const text = data.toString();
-      queue = queue.then(async () => {
+      queue.push(async () => {
         // Requests still queued when the connection closes are still dispatched (a client may send and leave;
         // the replies have nowhere to go), but `auth` checks `connection.closed` and authorizes nobody.
         if (!this.dispatcher) return;
-        try {
-          const { reply, after } = await this.dispatcher.dispatch(connection, text);
-          connection.send(reply);
-          const failed = (error: unknown) =>
-            this.options.logger.error({ err: error }, 'after-reply step failed');
-          for (const fn of after) {
-            try {
-              fn()?.catch(failed);
-            } catch (error) {
-              failed(error);
-            }
+        const { reply, after } = await this.dispatcher.dispatch(connection, text);
+        connection.send(reply);
+        const failed = (error: unknown) =>
+          this.options.logger.error({ err: error }, 'after-reply step failed');
+        for (const fn of after) {
+          try {
+            fn()?.catch(failed);
+          } catch (error) {
+            failed(error);
           }
-        } catch (error) {
-          // Never leave the queue rejected: every later message of this connection would go unanswered.
-          this.options.logger.error({ err: error }, 'API message failed');
         }
       });
     });
@@ -166,17 +158,5 @@ export class ApiServer {
       connection.closed = true;
       connection.deauthorize();
     });
-  }
-
-  /** A peer that misses two pongs in a row is dropped (room-api.md §1). */
-  private keepAlive(): void {
-    for (const connection of this.connections) {
-      if (connection.missedPongs >= 2) {
-        connection.socket.terminate();
-        continue;
-      }
-      connection.missedPongs += 1;
-      connection.socket.ping();
-    }
   }
 }

@@ -1,17 +1,9 @@
 import { ApiError, ErrorCode, badRequest, conflict, forbidden, notFound } from '../protocol/errors.js';
 import { ConfTypeNames } from '../protocol/conference-methods.js';
-import type { LinkPush } from '../protocol/hub-link.js';
+import type { ConferenceView, LinkPush } from '../protocol/hub-link.js';
 import { AppState } from '../protocol/session-methods.js';
 import { LinkError } from './hub-link.js';
 import type { Room } from './room.js';
-
-interface ConferenceView {
-  confId: string;
-  title: string;
-  confType: number;
-  owner: string;
-  participants: { peerId: string; peerDn: string; role: number }[];
-}
 
 interface Current {
   confId: string;
@@ -110,11 +102,11 @@ export class ConferenceState {
     if (this.current) throw conflict('already in a conference: hang up first');
     const type = confTypeOf(confType);
     try {
-      const view = (await this.room.session.link.request('conf.create', {
+      const view = await this.room.session.link.request('conf.create', {
         title,
         confType: type,
         invite: inviteList,
-      })) as unknown as ConferenceView;
+      });
       return this.enter(view, view.confId);
     } catch (error) {
       throw fail(error, 'createConference');
@@ -128,7 +120,7 @@ export class ConferenceState {
     if (this.current) throw conflict('already in a conference: hang up first');
     const cid = match[1];
     try {
-      const view = (await this.room.session.link.request('conf.join', { cid })) as unknown as ConferenceView;
+      const view = await this.room.session.link.request('conf.join', { cid });
       return this.enter(view, cid);
     } catch (error) {
       if (error instanceof LinkError && error.code === 'not_found') {
@@ -142,9 +134,7 @@ export class ConferenceState {
     const invitation = this.invitation;
     if (!invitation) throw conflict('there is no invitation to accept');
     try {
-      const view = (await this.room.session.link.request('conf.accept', {
-        confId: invitation.confId,
-      })) as unknown as ConferenceView;
+      const view = await this.room.session.link.request('conf.accept', { confId: invitation.confId });
       return this.enter(view, view.confId);
     } catch (error) {
       // Dropped once the failure reply is out (replies are sent before any setImmediate callback runs).
@@ -241,61 +231,45 @@ export class ConferenceState {
   }
 
   onPush(push: LinkPush): void {
-    const confId = String(push.confId ?? '');
     switch (push.push) {
       case 'conf.invite': {
-        const from = push.from as { peerId: string; peerDn: string };
-        this.invitation = {
-          confId,
-          title: String(push.title),
-          confType: Number(push.confType),
-          from,
-        };
+        const { confId, title, confType, from } = push;
+        this.invitation = { confId, title, confType, from };
         if (!this.current) this.room.session.setConferenceState(AppState.Calling);
         this.events.emit('inviteReceived', {
           peerId: from.peerId,
           peerDn: from.peerDn,
-          type: Number(push.confType),
-          confTitle: String(push.title),
+          type: confType,
+          confTitle: title,
           confId,
         });
         break;
       }
-      case 'conf.joined':
+      case 'conf.joined': {
+        const { confId, peerId, peerDn, role } = push;
         if (this.current?.confId !== confId) return;
-        this.current.participants.set(String(push.peerId), {
-          peerDn: String(push.peerDn),
-          role: Number(push.role),
-        });
-        this.events.emit('newParticipantInConference', {
-          peerId: String(push.peerId),
-          peerDn: String(push.peerDn),
-          confId,
-          role: Number(push.role),
-        });
+        this.current.participants.set(peerId, { peerDn, role });
+        this.events.emit('newParticipantInConference', { peerId, peerDn, confId, role });
         break;
+      }
       case 'conf.left':
-        if (this.current?.confId !== confId) return;
-        this.current.participants.delete(String(push.peerId));
-        this.events.emit('participantLeftConference', { peerId: String(push.peerId), confId });
+        if (this.current?.confId !== push.confId) return;
+        this.current.participants.delete(push.peerId);
+        this.events.emit('participantLeftConference', { peerId: push.peerId, confId: push.confId });
         break;
       case 'conf.ended':
-        if (this.current?.confId !== confId) return;
+        if (this.current?.confId !== push.confId) return;
         this.current = null;
-        this.left(confId);
+        this.left(push.confId);
         break;
       case 'conf.uninvite':
-        if (this.invitation?.confId === confId) this.dropInvitation();
+        if (this.invitation?.confId === push.confId) this.dropInvitation();
         break;
       case 'conf.rejected':
-        this.events.emit('rejectReceived', {
-          cause: 0,
-          peerId: String(push.peerId),
-          peerDn: String(push.peerDn),
-        });
+        this.events.emit('rejectReceived', { cause: 0, peerId: push.peerId, peerDn: push.peerDn });
         break;
       default:
-        this.room.logger.debug({ push: push.push }, 'unknown push from the server');
+        this.room.logger.debug({ push: push.push }, 'push not for conferences');
     }
   }
 }

@@ -5,18 +5,22 @@ import {
   LINK_MAX_MESSAGE_BYTES,
   LINK_PATH,
   LINK_SUBPROTOCOL,
-  type HelloResult,
   type LinkArgs,
   type LinkErrorCode,
   type LinkOp,
   type LinkPush,
-  type LinkReply,
+  type LinkResult,
 } from '../protocol/hub-link.js';
+import { checkLinkFailure, checkLinkPush, checkLinkReply, isLinkPush } from '../protocol/hub-link-checks.js';
 import { Backoff } from '../common/backoff.js';
+import { keepAlive, type Heartbeat } from '../common/heartbeat.js';
+
+export type HelloResult = LinkResult<'hello'>;
 
 export class LinkError extends Error {
   constructor(
-    readonly code: LinkErrorCode | 'disconnected' | 'timeout',
+    /** `bad_reply`: the hub answered with something the link table does not allow (it is not trusted). */
+    readonly code: LinkErrorCode | 'disconnected' | 'timeout' | 'bad_reply',
     message: string,
   ) {
     super(message);
@@ -40,7 +44,8 @@ export interface HubLinkOptions {
 }
 
 interface Pending {
-  resolve: (value: Record<string, unknown>) => void;
+  op: LinkOp;
+  resolve: (value: never) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
 }
@@ -60,8 +65,7 @@ export class HubLink extends EventEmitter {
   private readonly pushes: LinkPush[] = [];
   private readonly backoff = new Backoff();
   private retryTimer: NodeJS.Timeout | undefined;
-  private heartbeat: NodeJS.Timeout | undefined;
-  private missedPongs = 0;
+  private heartbeat: Heartbeat | undefined;
   /** Bumped on every connect/disconnect so callbacks of an older socket are ignored. */
   private generation = 0;
 
@@ -86,7 +90,7 @@ export class HubLink extends EventEmitter {
 
   /** Drops the current socket as if the link broke; the loop reconnects. Used when the hub stops answering. */
   private dropSocket(): void {
-    clearInterval(this.heartbeat);
+    this.heartbeat?.stop();
     const socket = this.socket;
     this.socket = null;
     const wasOpen = this.state === 'open';
@@ -129,17 +133,14 @@ export class HubLink extends EventEmitter {
       fail();
     });
     socket.on('close', fail);
-    socket.on('pong', () => {
-      this.missedPongs = 0;
-    });
     socket.on('message', (data) => this.receive(data.toString()));
     socket.on('open', async () => {
       try {
-        const hello = (await this.request('hello', {
+        const hello = await this.request('hello', {
           room: this.options.room,
           instance: this.options.instance,
           software: this.options.software,
-        })) as unknown as HelloResult;
+        });
         if (generation !== this.generation) return;
         this.state = 'open';
         this.backoff.reset();
@@ -160,19 +161,11 @@ export class HubLink extends EventEmitter {
   }
 
   private startHeartbeat(socket: WebSocket): void {
-    const interval = this.options.heartbeatMs ?? 10_000;
-    this.missedPongs = 0;
-    this.heartbeat = setInterval(() => {
-      if (this.missedPongs >= 2) {
-        this.options.logger.warn('hub stopped answering pings; reconnecting');
-        this.dropSocket();
-        this.scheduleRetry();
-        return;
-      }
-      this.missedPongs += 1;
-      socket.ping();
-    }, interval);
-    this.heartbeat.unref();
+    this.heartbeat = keepAlive(socket, this.options.heartbeatMs ?? 10_000, () => {
+      this.options.logger.warn('hub stopped answering pings; reconnecting');
+      this.dropSocket();
+      this.scheduleRetry();
+    });
   }
 
   private receive(text: string): void {
@@ -184,16 +177,29 @@ export class HubLink extends EventEmitter {
       return;
     }
     if (typeof parsed !== 'object' || parsed === null) return;
-    if (typeof (parsed as { re?: unknown }).re === 'number') {
-      const reply = parsed as LinkReply;
-      const pending = this.pending.get(reply.re);
+    const frame = parsed as { re?: unknown; ok?: unknown; push?: unknown; code?: string; message?: string };
+    if (typeof frame.re === 'number') {
+      const pending = this.pending.get(frame.re);
       if (!pending) return;
-      this.pending.delete(reply.re);
+      this.pending.delete(frame.re);
       clearTimeout(pending.timer);
-      if (reply.ok) pending.resolve(reply);
-      else pending.reject(new LinkError(reply.code, reply.message));
-    } else if (typeof (parsed as { push?: unknown }).push === 'string') {
-      this.queuePush(parsed as LinkPush);
+      const problem = frame.ok === true ? checkLinkReply(pending.op, frame) : checkLinkFailure(frame);
+      if (problem) {
+        this.options.logger.warn(
+          { op: pending.op, problem },
+          'hub sent a reply that breaks the link protocol',
+        );
+        pending.reject(
+          new LinkError('bad_reply', `the server's reply to "${pending.op}" is invalid: ${problem}`),
+        );
+      } else if (frame.ok === true) pending.resolve(frame as never);
+      else pending.reject(new LinkError(frame.code as LinkErrorCode, frame.message!));
+    } else if (typeof frame.push === 'string') {
+      const name = frame.push;
+      const problem = isLinkPush(name) ? checkLinkPush(name, frame) : `unknown push "${name}"`;
+      if (problem)
+        this.options.logger.warn({ push: name, problem }, 'hub sent a push that breaks the link protocol');
+      else this.queuePush(frame as LinkPush);
     }
   }
 
@@ -211,7 +217,7 @@ export class HubLink extends EventEmitter {
     }
   }
 
-  request<O extends LinkOp>(op: O, args: LinkArgs<O>, timeoutMs?: number): Promise<Record<string, unknown>> {
+  request<O extends LinkOp>(op: O, args: LinkArgs<O>, timeoutMs?: number): Promise<LinkResult<O>> {
     const socket = this.socket;
     if (!socket || socket.readyState !== WebSocket.OPEN || (this.state !== 'open' && op !== 'hello')) {
       return Promise.reject(new LinkError('disconnected', 'not connected to a server'));
@@ -225,7 +231,7 @@ export class HubLink extends EventEmitter {
         },
         timeoutMs ?? this.options.requestTimeoutMs ?? 15_000,
       );
-      this.pending.set(id, { resolve, reject, timer });
+      this.pending.set(id, { op, resolve: resolve as (value: never) => void, reject, timer });
       socket.send(JSON.stringify({ id, op, ...args }));
     });
   }

@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { AppState, LoginResult } from '../protocol/session-methods.js';
-import type { HelloResult, LoginResult as LinkLoginResult, LinkPush } from '../protocol/hub-link.js';
-import { HubLink, LinkError, type HubTarget } from './hub-link.js';
+import { Availability } from '../protocol/common-types.js';
+import type { LinkPush } from '../protocol/hub-link.js';
+import { HubLink, LinkError, type HelloResult, type HubTarget } from './hub-link.js';
 import type { RoomEvents } from './room-events.js';
 import type { RoomStore } from './store.js';
 
@@ -23,9 +24,6 @@ export interface Identity {
 
 const SERVER_KEY = 'server';
 const CREDENTIALS_KEY = 'credentials';
-
-/** File-transfer availability (room-api.md §6). */
-export const Availability = { Forbidden: 0, Licence: 1, NotLoggedIn: 2, Available: 3 } as const;
 
 /**
  * The room's standing with its server: which server, whether the link is up, who is logged in, and the
@@ -181,7 +179,7 @@ export class Session extends EventEmitter {
   private async performLogin(credentials: Credentials, explicit: boolean): Promise<void> {
     this.loginInFlight = true;
     try {
-      const result = (await this.link.request('login', credentials)) as unknown as LinkLoginResult;
+      const result = await this.link.request('login', credentials);
       this.identity = {
         peerId: result.peerId,
         peerDn: result.peerDn,
@@ -251,7 +249,7 @@ export class Session extends EventEmitter {
 
   private onPush(push: LinkPush): void {
     if (push.push === 'policy' && this.identity) {
-      this.fileTransferAllowed = push.fileTransfer === true;
+      this.fileTransferAllowed = push.fileTransfer;
       this.publishState();
       return;
     }

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Direction, Status, StatusReason } from '../protocol/common-types.js';
 
 export interface FileRecord {
   fileId: number;
@@ -10,10 +11,6 @@ export interface FileRecord {
   timestamp: number;
   source: 'upload' | 'received';
 }
-
-export type Direction = 0 | 1;
-export type Status = 0 | 1 | 2 | 3;
-export type StatusReason = 'rejected' | 'expired' | 'failed' | 'cancelled';
 
 export interface RequestRecord {
   fileRequestId: string;

@@ -4,14 +4,7 @@ import { rm, stat } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import { ApiError, ErrorCode, badRequest, conflict, forbidden, notFound } from '../protocol/errors.js';
 import { sanitizeFileName } from '../protocol/file-name.js';
-import type {
-  IncomingOffer,
-  LinkPush,
-  OfferCreated,
-  OfferState,
-  SendState,
-  SyncResult,
-} from '../protocol/hub-link.js';
+import type { IncomingOffer, LinkPush, LinkResult, OfferState, SendState } from '../protocol/hub-link.js';
 import { AppState } from '../protocol/session-methods.js';
 import { Backoff } from '../common/backoff.js';
 import { Throttle } from '../common/throttle.js';
@@ -20,8 +13,8 @@ import { BodyTransferError, HubBodies } from './hub-bodies.js';
 import { BodyReceiver } from './body-receiver.js';
 import { ProgressReporter, type ProgressSample } from './progress.js';
 import type { Room } from './room.js';
-import type { RequestRecord, Status, StatusReason } from './store.js';
-import { Availability } from './session.js';
+import type { RequestRecord } from './store.js';
+import { Availability, type Status, type StatusReason } from '../protocol/common-types.js';
 import { incomingEventFields, requestInfo } from './views.js';
 
 const LAST_ACCOUNT = 'lastAccount';
@@ -189,15 +182,15 @@ export class TransferEngine {
     const fileRequestId = randomUUID();
     const release = this.room.library.hold(fileId);
     try {
-      let created: OfferCreated;
+      let created: LinkResult<'offer.create'>;
       try {
-        created = (await this.room.session.link.request('offer.create', {
+        created = await this.room.session.link.request('offer.create', {
           sendId: fileRequestId,
           ...target,
           fileName: file.fileName,
           fileSize: file.fileSize,
           sha256: file.sha256,
-        })) as unknown as OfferCreated;
+        });
       } catch (error) {
         throw linkFailure(error, subject);
       }
@@ -389,9 +382,9 @@ export class TransferEngine {
         .filter((r) => r.status === 1 || r.status === 2)
         .map((r) => r.fileRequestId);
     const openBefore = new Set([...open(0), ...open(1)]);
-    let sync: SyncResult;
+    let sync: LinkResult<'sync'>;
     try {
-      sync = (await this.room.session.link.request('sync', {})) as unknown as SyncResult;
+      sync = await this.room.session.link.request('sync', {});
     } catch (error) {
       this.room.logger.warn({ err: (error as Error).message }, 'sync with the server failed');
       return;
@@ -430,15 +423,15 @@ export class TransferEngine {
   private onPush(push: LinkPush): void {
     switch (push.push) {
       case 'offer':
-        this.background(this.receiveOffer(push.offer as IncomingOffer));
+        this.background(this.receiveOffer(push.offer));
         break;
       case 'offer.state': {
-        const request = this.store.getRequestByHubId(0, String(push.offerId));
-        if (request) this.background(this.applyOfferState(request, push.state as OfferState));
+        const request = this.store.getRequestByHubId(0, push.offerId);
+        if (request) this.background(this.applyOfferState(request, push.state));
         break;
       }
       case 'send.state':
-        this.background(this.applySendState(push as unknown as SendState));
+        this.background(this.applySendState(push));
         break;
       default:
         this.room.conference.onPush(push);
@@ -549,7 +542,7 @@ export class TransferEngine {
     await this.confirmSend(state.sendId, this.store.getRequest(request.fileRequestId)!.status);
   }
 
-  private async confirmSend(sendId: string, status: number): Promise<void> {
+  private async confirmSend(sendId: string, status: Status): Promise<void> {
     try {
       await this.room.session.link.request('send.seen', { sendId, status });
     } catch {

@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { TestBed, loggedIn } from '../helpers/harness.js';
-import { LINK_PATH, LINK_SUBPROTOCOL, type LoginResult } from '../../src/protocol/hub-link.js';
+import { LINK_PATH, LINK_SUBPROTOCOL, type LinkResult } from '../../src/protocol/hub-link.js';
 import type { Hub } from '../../src/hub/hub.js';
 
 /**
@@ -184,7 +184,7 @@ test('a logged-in link that stops answering pings is dropped after two missed po
   const login = (await alice.request('login', {
     login: 'alice',
     password: 'pw-alice',
-  })) as unknown as LoginResult;
+  })) as unknown as LinkResult<'login'>;
   const aliceInstance = 'alice@files.local/0123abcd';
   assert.equal(login.instanceId, aliceInstance);
   const session = hub.links.sessionByInstance(aliceInstance);
