@@ -1,0 +1,157 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { chownSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from './child.js';
+import { findExecutable } from './system.js';
+
+/**
+ * A throwaway PostgreSQL cluster for one test run (Debian's `postgresql` server): initdb in a temporary directory,
+ * its own port and socket directory, trust authentication on loopback. As root (CI), initdb and postgres refuse to
+ * run, so they run as the `postgres` user (setpriv).
+ */
+export interface PgCluster {
+  port: number;
+  /** A connection URL to the database `name` (created with createDatabase) or to `postgres`. */
+  url(name?: string): string;
+  createDatabase(name: string): void;
+  /** Stops the server (fast shutdown) and starts it again on the same port and data. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const USER = 'roomfiles';
+
+/** The directory of Debian's PostgreSQL server binaries, the newest version installed, or null. */
+export function postgresBinDir(): string | null {
+  const root = '/usr/lib/postgresql';
+  try {
+    const versions = readdirSync(root)
+      .filter((name) => /^\d+$/.test(name))
+      .sort((a, b) => Number(b) - Number(a));
+    for (const version of versions) {
+      const dir = join(root, version, 'bin');
+      if (findExecutable(join(dir, 'postgres')) && findExecutable(join(dir, 'initdb'))) return dir;
+    }
+  } catch {
+    // no Debian PostgreSQL
+  }
+  const onPath = findExecutable('postgres');
+  return onPath ? onPath.slice(0, onPath.lastIndexOf('/')) : null;
+}
+
+/** What is missing for a throwaway cluster, in words, or null when one can be started. */
+export function postgresMissing(): string | null {
+  if (!postgresBinDir()) return 'PostgreSQL server binaries (Debian package postgresql) are not installed';
+  if (process.getuid?.() === 0 && !findExecutable('setpriv')) return 'running as root without setpriv';
+  return null;
+}
+
+const asRoot = process.getuid?.() === 0;
+
+/** setpriv execs the server itself (no process in between), so signals reach postgres directly. */
+function command(bin: string, args: string[]): [string, string[]] {
+  return asRoot
+    ? ['setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', bin, ...args]]
+    : [bin, args];
+}
+
+export async function startPostgres(dir: string): Promise<PgCluster> {
+  const bin = postgresBinDir();
+  if (!bin) throw new Error('no PostgreSQL server binaries');
+  const data = join(dir, 'data');
+  const sockets = join(dir, 'sockets');
+  mkdirSync(sockets, { recursive: true });
+  if (asRoot) {
+    const { uid, gid } = postgresIds();
+    chownSync(dir, uid, gid);
+    chownSync(sockets, uid, gid);
+  }
+  const [initdb, initArgs] = command(join(bin, 'initdb'), [
+    '-D',
+    data,
+    '-U',
+    USER,
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--no-sync',
+    '--no-instructions',
+  ]);
+  execFileSync(initdb, initArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const port = await freePort();
+  let server: ChildProcess | null = null;
+
+  const start = () =>
+    new Promise<void>((resolve, reject) => {
+      const [postgres, args] = command(join(bin, 'postgres'), [
+        '-D',
+        data,
+        '-p',
+        String(port),
+        '-k',
+        sockets,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        // A throwaway cluster: durability is not what these tests measure.
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+      ]);
+      const child = spawn(postgres, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      server = child;
+      let log = '';
+      const onData = (chunk: Buffer) => {
+        log += chunk.toString();
+        if (log.includes('database system is ready to accept connections')) {
+          child.stderr!.off('data', onData);
+          child.stderr!.resume();
+          resolve();
+        }
+      };
+      child.stderr!.on('data', onData);
+      child.once('exit', (code) =>
+        reject(new Error(`postgres exited (${code}) before it was ready:\n${log}`)),
+      );
+    });
+
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      const child = server;
+      server = null;
+      if (!child || child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      // SIGINT is PostgreSQL's fast shutdown: sessions are ended, nothing waits for clients to leave.
+      child.kill('SIGINT');
+    });
+
+  const killOnExit = () => server?.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  await start();
+
+  return {
+    port,
+    url: (name = 'postgres') => `postgres://${USER}@127.0.0.1:${port}/${name}`,
+    createDatabase(name) {
+      execFileSync(join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', USER, name], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+    },
+    async restart() {
+      await stop();
+      await start();
+    },
+    async stop() {
+      process.off('exit', killOnExit);
+      await stop();
+    },
+  };
+}
+
+function postgresIds(): { uid: number; gid: number } {
+  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+  return { uid, gid };
+}
