@@ -235,8 +235,9 @@ export async function peerRows(
           }
           const how =
             'the connection carrying the body is destroyed by a TCP relay (bench/workers/cut-proxy.ts) once the ' +
-            'sender has sent half the body through it; both senders retry on their own (roomfiles after its ' +
-            "backoff, tus-js-client after its first retry delay, 0 ms), ask the server's offset and send the rest";
+            'sender has sent half the body through it; both senders retry on their own (the room after the ' +
+            'first step of its backoff, 0.5 s; tus-js-client at once, its first retry delay being 0 ms), ask the ' +
+            "server's offset and send the rest";
           return [
             makeRow({
               name: names.resumeTime,
