@@ -37,8 +37,9 @@ export const PEER_TARGETS: Record<'delivery' | 'resumeTime' | 'resentBytes', Pee
   },
 };
 
-/** A delivery of roomfiles measured by the bench: its time, CPU, and the hub's or sender's view of it. */
+/** One roomfiles delivery as the bench measures it. */
 interface RoomDelivery {
+  /** From sendFile until the recipient's status 3. */
   seconds: number;
   /** Until the sender's status 3: the hub holds the whole body (the upload leg). */
   senderSeconds: number;
@@ -76,6 +77,7 @@ export async function peerRows(
     stoppable.push(tus);
     const pair = cluster;
     const bob = pair.room('bob');
+    log('peers: roomfiles and the tus peer up');
 
     /** One roomfiles delivery of `source` (new content, uploaded to `from` untimed) to bob, his copy checked. */
     const roomDelivery = async (from: string, sha256: string): Promise<RoomDelivery> => {
@@ -108,7 +110,6 @@ export async function peerRows(
 
     if (only.has(10) || only.has(13)) {
       try {
-        log('peers: roomfiles and the tus peer up');
         const floor = await FloorChain.start(files.path('floor'), 1);
         stoppable.push(floor);
         const rest = { hub: rssOf(pair.hubPid), server: rssOf(tus.serverPid) };
@@ -126,15 +127,21 @@ export async function peerRows(
               // The hub has no part in alice's upload to her own room: sampling it too changes nothing.
               const rss = new RssSampler({ hub: pair.hubPid });
               rss.start(50);
-              room.push(await roomDelivery('alice', sha256));
-              rss.stop();
+              try {
+                room.push(await roomDelivery('alice', sha256));
+              } finally {
+                rss.stop();
+              }
               growth.hub.push((rss.peak.get('hub')! - rest.hub) / MiB);
             },
             async () => {
               const rss = new RssSampler({ server: tus.serverPid });
               rss.start(50);
-              peer.push(await tus.deliver(source, size, sha256));
-              rss.stop();
+              try {
+                peer.push(await tus.deliver(source, size, sha256));
+              } finally {
+                rss.stop();
+              }
               growth.server.push((rss.peak.get('server')! - rest.server) / MiB);
             },
           );
