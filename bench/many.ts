@@ -11,6 +11,8 @@ import { failedRow, makeRow, type BenchRow } from './report.js';
 import { attempt } from './pair.js';
 import { fmt, log } from './lib/log.js';
 import { CpuMeter, describeCpu, medianCpu, type CpuSeconds } from './rss.js';
+import { PEER_TARGETS } from './peers.js';
+import { fanoutName, fanoutRow } from './peer-fanout.js';
 
 const CID = 'bench';
 
@@ -34,8 +36,9 @@ async function inBatches<T, R>(
 }
 
 /**
- * Rows 5 and 4, on one hub with many rooms (each a separate process): many concurrent transfers between rooms,
- * then a conference send to every other room of a named conference next to the same body sent to one user.
+ * Rows 5, 4 and 12, on one hub with many rooms (each a separate process): many concurrent transfers between rooms,
+ * then a conference send to every other room of a named conference next to the same body sent to one user, and
+ * the same conference send next to the tus peer's one upload and downloads (`peer-fanout.ts`).
  */
 export async function manyRows(
   config: BenchConfig,
@@ -52,9 +55,22 @@ export async function manyRows(
     aggregate: `5b. the same: aggregate throughput`,
     conference: `4a. conference send of ${confLabel} to ${config.participants}: all done`,
     hubBytes: `4b. conference send: bytes the hub received`,
+    fanout: fanoutName(config),
   };
   const rows: BenchRow[] = [];
   let cluster: BenchCluster | null = null;
+  let joined = false;
+  /** Every room joins the named conference (rows 4 and 12 send in it), once. */
+  const joinConference = async () => {
+    if (joined) return;
+    for (const name of names) {
+      const conn = cluster!.room(name).conn;
+      const created = conn.waitFor('conferenceCreated', () => true, 30_000);
+      await conn.call('call', { peerId: `\\c\\${CID}` });
+      await created;
+    }
+    joined = true;
+  };
   try {
     cluster = await BenchCluster.start(names, { conferences: [CID] });
     log(`many: hub and ${names.length} rooms up`);
@@ -123,12 +139,7 @@ export async function manyRows(
     if (only.has(4)) {
       await attempt(rows, [rowNames.conference, rowNames.hubBytes], 's', '≤ 3 × baseline time', async () => {
         const source = await files.file(config.conferenceSize);
-        for (const name of names) {
-          const conn = cluster!.room(name).conn;
-          const created = conn.waitFor('conferenceCreated', () => true, 30_000);
-          await conn.call('call', { peerId: `\\c\\${CID}` });
-          await created;
-        }
+        await joinConference();
         const sender = cluster!.room(senderName);
         const values: number[] = [];
         const baselines: number[] = [];
@@ -247,12 +258,19 @@ export async function manyRows(
         ];
       });
     }
+    if (only.has(12)) {
+      await attempt(rows, [rowNames.fanout], 's', PEER_TARGETS.delivery.text, async () => {
+        await joinConference();
+        return [await fanoutRow(config, files, cluster!, senderName, participants)];
+      });
+    }
   } catch (error) {
     for (const [row, name, unit, target] of [
       [5, rowNames.total, 's', 'all complete, sha256 equal'],
       [5, rowNames.aggregate, 'MiB/s', 'all complete, sha256 equal'],
       [4, rowNames.conference, 's', '≤ 3 × baseline time'],
       [4, rowNames.hubBytes, 'MiB', 'received once'],
+      [12, rowNames.fanout, 's', PEER_TARGETS.delivery.text],
     ] as const) {
       if (only.has(row) && !rows.some((r) => r.name === name))
         rows.push(failedRow(name, unit, target, error));

@@ -296,7 +296,7 @@ export async function pairRows(
 }
 
 /** Runs the room and its baseline one after the other, the room first on even runs. */
-async function alternate(run: number, room: () => Promise<void>, baseline: () => Promise<void>) {
+export async function alternate(run: number, room: () => Promise<void>, baseline: () => Promise<void>) {
   if (run % 2 === 0) {
     await room();
     await baseline();

@@ -9,6 +9,7 @@ import { latencyRows } from './latency.js';
 import { manyRows } from './many.js';
 import { memoryRows } from './transfer-memory.js';
 import { coldStartRows } from './cold-start.js';
+import { peerRows } from './peers.js';
 import { printTable, writeResults, type BenchRow } from './report.js';
 
 /**
@@ -39,11 +40,13 @@ if (profileDir) {
 }
 const quick = process.argv.includes('--quick');
 const runs = option('--runs') ? Math.max(3, Number(option('--runs'))) : undefined;
+/** Rows 1–9 measure roomfiles against baselines (issue 6); 10–13 against the tus peer (issue 15). */
+const ROWS = 13;
 const only = new Set(
-  (option('--only') ?? '1,2,3,4,5,6,7,8,9')
+  (option('--only') ?? Array.from({ length: ROWS }, (_, i) => i + 1).join(','))
     .split(',')
     .map(Number)
-    .filter((n) => n >= 1 && n <= 9),
+    .filter((n) => n >= 1 && n <= ROWS),
 );
 const config = configFor(quick, runs);
 const started = performance.now();
@@ -54,9 +57,10 @@ const rows: BenchRow[] = [];
 try {
   if ([1, 2, 3, 6].some((n) => only.has(n))) rows.push(...(await pairRows(config, files, only)));
   if (only.has(7)) rows.push(...(await latencyRows(config, files)));
-  if (only.has(4) || only.has(5)) rows.push(...(await manyRows(config, files, only)));
+  if ([4, 5, 12].some((n) => only.has(n))) rows.push(...(await manyRows(config, files, only)));
   if (only.has(8)) rows.push(...(await memoryRows(config, files)));
   if (only.has(9)) rows.push(...(await coldStartRows(config, files)));
+  if ([10, 11, 13].some((n) => only.has(n))) rows.push(...(await peerRows(config, files, only)));
 } finally {
   files.remove();
 }
@@ -68,7 +72,7 @@ rows.sort((a, b) => order(a) - order(b));
 const seconds = (performance.now() - started) / 1000;
 console.log('');
 printTable(rows);
-if (only.size === 9) {
+if (only.size === ROWS) {
   const path = writeResults(rows, { mode: config.mode, seconds });
   console.log(`\n${config.mode} run took ${Math.round(seconds)} s; written to ${path}`);
 } else {

@@ -62,7 +62,9 @@ export class BenchCluster {
       );
       await bench.cluster.startHub();
       bench.untrack.push(trackChild(bench.cluster.hub!.child));
-      await Promise.all(names.map((name) => bench.startRoom(name, options.autoAccept ?? true)));
+      await Promise.all(
+        names.map((name) => bench.startRoom(name, { autoAccept: options.autoAccept ?? true })),
+      );
       return bench;
     } catch (error) {
       await bench.close();
@@ -70,8 +72,13 @@ export class BenchCluster {
     }
   }
 
-  private async startRoom(name: string, autoAccept: boolean): Promise<void> {
-    const room = await this.cluster.startRoom(name, ROOM_ARGS);
+  /**
+   * Starts one more room (its account made by `start`'s `moreAccounts`); `hubPort` puts something between it and
+   * the hub (the resume row's cut proxy).
+   */
+  async startRoom(name: string, options: { autoAccept?: boolean; hubPort?: number } = {}): Promise<void> {
+    const autoAccept = options.autoAccept ?? true;
+    const room = await this.cluster.startRoom(name, ROOM_ARGS, options.hubPort);
     this.untrack.push(trackChild(room.proc.child));
     const conn = await this.cluster.connect(name);
     if (autoAccept) {

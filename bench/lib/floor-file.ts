@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { createWriteStream, fdatasync, fsync, close, open } from 'node:fs';
 import { promisify } from 'node:util';
-import type { Writable } from 'node:stream';
+import { Transform, type Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 /** Bytes between background flushes, as roomfiles does them (common/file-sink.ts), so the last flush is short. */
 const FLUSH_EVERY = 64 << 20;
@@ -35,4 +37,31 @@ export async function floorFile(
       }
     },
   };
+}
+
+/**
+ * What a recipient must do with a body before it may report it done, and nothing else: write it to `dest` while
+ * hashing it, then sync it (`floorFile`). The floor's recipients and the tus peer's downloaders both do it.
+ */
+export async function receiveVerified(
+  body: Readable,
+  dest: string,
+): Promise<{ sha256: string; bytes: number }> {
+  const file = await floorFile(dest);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  try {
+    const hashing = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        file.counted(chunk.length);
+        done(null, chunk);
+      },
+    });
+    await pipeline(body, hashing, file.stream);
+  } finally {
+    await file.close();
+  }
+  return { sha256: hash.digest('hex'), bytes };
 }

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { BenchChild, startServer } from './children.js';
 import { secondsSince } from './stats.js';
+import { sha256Of } from './files.js';
 import { CpuMeter, type CpuSeconds } from '../rss.js';
 
 /**
@@ -70,10 +69,4 @@ export class FloorChain {
   async stop(): Promise<void> {
     await Promise.all([this.relay, this.sender, ...this.recipients].map((child) => child.stop()));
   }
-}
-
-async function sha256Of(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }

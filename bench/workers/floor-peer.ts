@@ -1,11 +1,9 @@
 import { request } from 'node:http';
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 import { childSide } from '../lib/children.js';
-import { floorFile } from '../lib/floor-file.js';
+import { receiveVerified } from '../lib/floor-file.js';
 
 /**
  * A sender or a recipient of the floor chain (`baselines/floor-relay.ts`), in its own process as a room would be.
@@ -22,25 +20,9 @@ function receive(port: number, size: number, dest: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path: `/body?size=${size}`, agent: false }, (res) => {
       parent.send({ type: 'waiting' });
-      void (async () => {
-        const file = await floorFile(dest);
-        const hash = createHash('sha256');
-        let bytes = 0;
-        try {
-          const hashing = new Transform({
-            transform(chunk: Buffer, _enc, done) {
-              hash.update(chunk);
-              bytes += chunk.length;
-              file.counted(chunk.length);
-              done(null, chunk);
-            },
-          });
-          await pipeline(res, hashing, file.stream);
-        } finally {
-          await file.close();
-        }
-        parent.send({ type: 'received', sha256: hash.digest('hex'), bytes });
-      })().then(resolve, reject);
+      receiveVerified(res, dest)
+        .then((received) => parent.send({ type: 'received', ...received }))
+        .then(resolve, reject);
     });
     req.on('error', reject);
     req.end();

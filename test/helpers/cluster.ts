@@ -76,13 +76,14 @@ export class Cluster {
     await this.hub.waitForLine(/roomfiles hub listening/);
   }
 
-  async startRoom(name: string, extra: string[] = []): Promise<RoomProcess> {
+  /** Starts a room logged in to the hub; `hubPort` sends its link and bodies elsewhere (a relay in front of the hub). */
+  async startRoom(name: string, extra: string[] = [], hubPort = this.hubPort): Promise<RoomProcess> {
     const dataDir = join(this.root.path, name);
     const proc = new CliProcess(
       roomArgs({
         name,
         data: dataDir,
-        hubPort: this.hubPort,
+        hubPort,
         login: `${name}@files.local`,
         password: `pw-${name}`,
         extra,
