@@ -4,7 +4,7 @@ import { rm, stat } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import { ApiError, ErrorCode, badRequest, conflict, forbidden, notFound } from '../protocol/errors.js';
 import { sanitizeFileName } from '../protocol/file-name.js';
-import type { IncomingOffer, LinkPush, LinkResult, OfferState, SendState } from '../protocol/hub-link.js';
+import type { IncomingOffer, LinkResult, OfferState, SendState } from '../protocol/hub-link.js';
 import { AppState } from '../protocol/session-methods.js';
 import { Backoff } from '../common/backoff.js';
 import { Throttle } from '../common/throttle.js';
@@ -13,6 +13,7 @@ import { BodyTransferError, HubBodies } from './hub-bodies.js';
 import { BodyReceiver } from './body-receiver.js';
 import { ProgressReporter, type ProgressSample } from './progress.js';
 import type { Room } from './room.js';
+import type { TransferPush } from './link-pushes.js';
 import type { RequestRecord } from './store.js';
 import { Availability, type Status, type StatusReason } from '../protocol/common-types.js';
 import { incomingEventFields, requestInfo } from './views.js';
@@ -88,14 +89,11 @@ export class TransferEngine {
     const session = this.room.session;
     const onLogin = () => this.background(this.onLogin());
     const onLogout = () => this.pauseAll();
-    const onPush = (push: LinkPush) => this.onPush(push);
     session.on('loggedIn', onLogin);
     session.on('loggedOut', onLogout);
-    session.on('push', onPush);
     this.unsubscribe.push(
       () => session.off('loggedIn', onLogin),
       () => session.off('loggedOut', onLogout),
-      () => session.off('push', onPush),
     );
   }
 
@@ -420,7 +418,8 @@ export class TransferEngine {
     }
   }
 
-  private onPush(push: LinkPush): void {
+  /** A push about an offer or a send (see link-pushes.ts). */
+  onPush(push: TransferPush): void {
     switch (push.push) {
       case 'offer':
         this.background(this.receiveOffer(push.offer));
@@ -433,8 +432,6 @@ export class TransferEngine {
       case 'send.state':
         this.background(this.applySendState(push));
         break;
-      default:
-        this.room.conference.onPush(push);
     }
   }
 
