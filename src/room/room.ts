@@ -145,7 +145,18 @@ export class Room {
       heartbeatMs: options.linkHeartbeatMs,
     });
     this.session = new Session(this.store, this.events, this.logger, link, () => this.httpPort);
-    this.transfers = new TransferEngine(this);
+    this.transfers = new TransferEngine({
+      store: this.store,
+      events: this.events,
+      session: this.session,
+      library: this.library,
+      files: this.files,
+      clock: this.clock,
+      logger: this.logger,
+      quotaBytes: () => this.quotaBytes,
+      progressIntervalMs: () => this.progressIntervalMs(),
+      maxRateBytes: options.maxRateBytes,
+    });
     this.conference = new ConferenceState(this.session, this.events, this.logger);
     this.api.setDispatcher(
       new Dispatcher(
