@@ -1,9 +1,12 @@
+import type { Logger } from 'pino';
 import { ApiError, ErrorCode, badRequest, conflict, forbidden, notFound } from '../protocol/errors.js';
 import { ConfTypeNames } from '../protocol/conference-methods.js';
-import type { ConferenceView, LinkPush } from '../protocol/hub-link.js';
+import type { ConferenceView } from '../protocol/hub-link.js';
 import { AppState } from '../protocol/session-methods.js';
 import { LinkError } from './hub-link.js';
-import type { Room } from './room.js';
+import type { ConferencePush } from './link-pushes.js';
+import type { RoomEvents } from './room-events.js';
+import type { Session } from './session.js';
 
 interface Current {
   confId: string;
@@ -54,19 +57,19 @@ export class ConferenceState {
   private current: Current | null = null;
   private invitation: Invitation | null = null;
 
-  constructor(private readonly room: Room) {
-    room.session.on('loggedOut', () => {
+  constructor(
+    private readonly session: Session,
+    private readonly events: RoomEvents,
+    private readonly logger: Logger,
+  ) {
+    session.on('loggedOut', () => {
       this.current = null;
       this.invitation = null;
     });
   }
 
-  private get events() {
-    return this.room.events;
-  }
-
   private requireLogin(): void {
-    if (!this.room.session.identity) throw conflict('not logged in to a server');
+    if (!this.session.identity) throw conflict('not logged in to a server');
   }
 
   private enter(view: ConferenceView, id: string): () => void {
@@ -81,7 +84,7 @@ export class ConferenceState {
     };
     const current = this.current;
     return () => {
-      this.room.session.setConferenceState(AppState.InConference);
+      this.session.setConferenceState(AppState.InConference);
       this.events.emit('conferenceCreated', {
         confId: current.confId,
         confTitle: current.title,
@@ -102,7 +105,7 @@ export class ConferenceState {
     if (this.current) throw conflict('already in a conference: hang up first');
     const type = confTypeOf(confType);
     try {
-      const view = await this.room.session.link.request('conf.create', {
+      const view = await this.session.link.request('conf.create', {
         title,
         confType: type,
         invite: inviteList,
@@ -120,7 +123,7 @@ export class ConferenceState {
     if (this.current) throw conflict('already in a conference: hang up first');
     const cid = match[1];
     try {
-      const view = await this.room.session.link.request('conf.join', { cid });
+      const view = await this.session.link.request('conf.join', { cid });
       return this.enter(view, cid);
     } catch (error) {
       if (error instanceof LinkError && error.code === 'not_found') {
@@ -134,7 +137,7 @@ export class ConferenceState {
     const invitation = this.invitation;
     if (!invitation) throw conflict('there is no invitation to accept');
     try {
-      const view = await this.room.session.link.request('conf.accept', { confId: invitation.confId });
+      const view = await this.session.link.request('conf.accept', { confId: invitation.confId });
       return this.enter(view, view.confId);
     } catch (error) {
       // Dropped once the failure reply is out (replies are sent before any setImmediate callback runs).
@@ -148,9 +151,9 @@ export class ConferenceState {
     if (!invitation) throw conflict('there is no invitation to reject');
     this.invitation = null;
     try {
-      await this.room.session.link.request('conf.reject', { confId: invitation.confId });
+      await this.session.link.request('conf.reject', { confId: invitation.confId });
     } catch (error) {
-      this.room.logger.debug({ err: (error as Error).message }, 'rejection not delivered');
+      this.logger.debug({ err: (error as Error).message }, 'rejection not delivered');
     }
     return () => {
       this.events.emit('rejectSent', {
@@ -159,18 +162,18 @@ export class ConferenceState {
         cause: 0,
         confId: invitation.confId,
       });
-      this.room.session.setConferenceState(this.current ? AppState.InConference : null);
+      this.session.setConferenceState(this.current ? AppState.InConference : null);
     };
   }
 
   async hangUp(forAll: boolean): Promise<() => void> {
     const current = this.current;
     if (!current) throw conflict('not in a conference');
-    if (forAll && current.owner !== this.room.session.identity?.peerId) {
+    if (forAll && current.owner !== this.session.identity?.peerId) {
       throw forbidden('only the owner may end the conference for everyone');
     }
     try {
-      await this.room.session.link.request('conf.leave', { forAll });
+      await this.session.link.request('conf.leave', { forAll });
     } catch (error) {
       if (error instanceof LinkError && error.code === 'forbidden') throw fail(error, 'hangUp');
       // Any other failure: the link is gone and the hub drops us from the conference anyway.
@@ -180,20 +183,20 @@ export class ConferenceState {
     this.current = null;
     // Events follow the reply: appState 6, conferenceDeleted, then appState 3 (room-api.md §5).
     return () => {
-      this.room.session.setConferenceState(AppState.Leaving);
+      this.session.setConferenceState(AppState.Leaving);
       this.left(current.confId);
     };
   }
 
   private left(confId: string): void {
     this.events.emit('conferenceDeleted', { confId });
-    this.room.session.setConferenceState(this.invitation ? AppState.Calling : null);
+    this.session.setConferenceState(this.invitation ? AppState.Calling : null);
   }
 
   async invite(peerId: string): Promise<void> {
     if (!this.current) throw conflict('not in a conference');
     try {
-      await this.room.session.link.request('conf.invite', { peerId });
+      await this.session.link.request('conf.invite', { peerId });
     } catch (error) {
       throw fail(error, 'inviteToConference');
     }
@@ -227,15 +230,15 @@ export class ConferenceState {
 
   private dropInvitation(): void {
     this.invitation = null;
-    this.room.session.setConferenceState(this.current ? AppState.InConference : null);
+    this.session.setConferenceState(this.current ? AppState.InConference : null);
   }
 
-  onPush(push: LinkPush): void {
+  onPush(push: ConferencePush): void {
     switch (push.push) {
       case 'conf.invite': {
         const { confId, title, confType, from } = push;
         this.invitation = { confId, title, confType, from };
-        if (!this.current) this.room.session.setConferenceState(AppState.Calling);
+        if (!this.current) this.session.setConferenceState(AppState.Calling);
         this.events.emit('inviteReceived', {
           peerId: from.peerId,
           peerDn: from.peerDn,
@@ -268,8 +271,6 @@ export class ConferenceState {
       case 'conf.rejected':
         this.events.emit('rejectReceived', { cause: 0, peerId: push.peerId, peerDn: push.peerDn });
         break;
-      default:
-        this.room.logger.debug({ push: push.push }, 'push not for conferences');
     }
   }
 }

@@ -20,6 +20,7 @@ import { handlers } from './handlers/index.js';
 import { softwareName } from './version.js';
 import { TransferEngine } from './transfers.js';
 import { ConferenceState } from './conference.js';
+import { routeLinkPushes } from './link-pushes.js';
 import { MIN_INTERVAL_MS } from './progress.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { ROOM_DEFAULT_PORTS } from '../common/defaults.js';
@@ -85,6 +86,7 @@ export class Room {
   private readonly host: string;
   private expiryTimer: NodeJS.Timeout | undefined;
   private unsubscribeClock: (() => void) | undefined;
+  private stopRoutingPushes: (() => void) | undefined;
   webPort = 0;
 
   constructor(readonly options: RoomOptions) {
@@ -143,8 +145,19 @@ export class Room {
       heartbeatMs: options.linkHeartbeatMs,
     });
     this.session = new Session(this.store, this.events, this.logger, link, () => this.httpPort);
-    this.transfers = new TransferEngine(this);
-    this.conference = new ConferenceState(this);
+    this.transfers = new TransferEngine({
+      store: this.store,
+      events: this.events,
+      session: this.session,
+      library: this.library,
+      files: this.files,
+      clock: this.clock,
+      logger: this.logger,
+      quotaBytes: () => this.quotaBytes,
+      progressIntervalMs: () => this.progressIntervalMs(),
+      maxRateBytes: options.maxRateBytes,
+    });
+    this.conference = new ConferenceState(this.session, this.events, this.logger);
     this.api.setDispatcher(
       new Dispatcher(
         handlers,
@@ -199,6 +212,10 @@ export class Room {
     if (!this.session.server && this.options.server) this.store.set('server', this.options.server);
     if (!this.session.credentials && this.options.login) this.store.set('credentials', this.options.login);
     this.transfers.start();
+    this.stopRoutingPushes = routeLinkPushes(this.session, {
+      transfers: (push) => this.transfers.onPush(push),
+      conference: (push) => this.conference.onPush(push),
+    });
     this.session.resume();
     this.logger.info(
       { web: this.webPort, api: this.api.port, http: this.httpPort, host: this.host },
@@ -209,6 +226,7 @@ export class Room {
   async stop(): Promise<void> {
     clearInterval(this.expiryTimer);
     this.unsubscribeClock?.();
+    this.stopRoutingPushes?.();
     this.transfers.stop();
     this.session.stop();
     await this.api.stop();

@@ -9,6 +9,11 @@ import type { RoomStore } from './store.js';
 
 export const DEFAULT_HUB_PORT = 4307;
 
+type AppStateValue = (typeof AppState)[keyof typeof AppState];
+/** The appState a conference contributes. */
+export type ConferenceAppState =
+  typeof AppState.Calling | typeof AppState.InConference | typeof AppState.Leaving;
+
 export interface Credentials {
   login: string;
   password: string;
@@ -37,10 +42,10 @@ export class Session extends EventEmitter {
   domain: string | null = null;
   identity: Identity | null = null;
   fileTransferAllowed = false;
-  /** appState contributed by a conference (4, 5 or 6), or null outside one. */
-  private conferenceState: number | null = null;
-  private lastAppState: number | null = null;
-  private lastAvailability: number | null = null;
+  /** appState contributed by a conference, or null outside one. */
+  private conferenceState: ConferenceAppState | null = null;
+  private lastAppState: AppStateValue | null = null;
+  private lastAvailability: Availability | null = null;
   private lastLinkReported: 'up' | 'down' | null = null;
   private loginInFlight = false;
 
@@ -87,7 +92,7 @@ export class Session extends EventEmitter {
     if (credentials) this.store.set(CREDENTIALS_KEY, credentials);
   }
 
-  appState(): number {
+  appState(): AppStateValue {
     if (this.identity && this.conferenceState !== null) return this.conferenceState;
     if (this.identity) return AppState.LoggedIn;
     if (this.link.state === 'open') return AppState.LoginRequired;
@@ -95,7 +100,7 @@ export class Session extends EventEmitter {
     return AppState.NotConnected;
   }
 
-  availability(): number {
+  availability(): Availability {
     if (!this.identity) return Availability.NotLoggedIn;
     return this.fileTransferAllowed ? Availability.Available : Availability.Forbidden;
   }
@@ -107,7 +112,7 @@ export class Session extends EventEmitter {
     return 0;
   }
 
-  setConferenceState(state: number | null): void {
+  setConferenceState(state: ConferenceAppState | null): void {
     this.conferenceState = state;
     this.publishState();
   }

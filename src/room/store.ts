@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Direction, Status, StatusReason } from '../protocol/common-types.js';
+import { Direction, Status, type StatusReason } from '../protocol/common-types.js';
 
 export interface FileRecord {
   fileId: number;
@@ -182,7 +182,8 @@ export class RoomStore {
       ),
       requestsByStatus: db.prepare('SELECT * FROM requests WHERE status = ? ORDER BY timestamp'),
       requestsUsingFile: db.prepare(
-        'SELECT * FROM requests WHERE file_id = ? AND direction = 1 AND status IN (1, 2)',
+        `SELECT * FROM requests WHERE file_id = ? AND direction = ${Direction.Outgoing}
+        AND status IN (${Status.Waiting}, ${Status.Transferring})`,
       ),
       requestUpdateStatus: db.prepare(
         'UPDATE requests SET status = ?, status_reason = ?, file_id = COALESCE(?, file_id) WHERE file_request_id = ?',

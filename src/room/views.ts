@@ -1,9 +1,11 @@
 import type { Static } from '@sinclair/typebox';
-import type {
-  FileEntry,
-  HistoryEntry,
-  IncomingListItem,
-  OutgoingListItem,
+import {
+  Direction,
+  Status,
+  type FileEntry,
+  type HistoryEntry,
+  type IncomingListItem,
+  type OutgoingListItem,
 } from '../protocol/common-types.js';
 import type { FileRecord, HistoryRecord, RequestRecord } from './store.js';
 
@@ -61,7 +63,7 @@ export function outgoingListItem(request: RequestRecord): Static<typeof Outgoing
 
 /** getFileRequestInfo and fileRequestStatusChanged: `fileSize`, `peerDisplayName`, fileId by the §6 rules. */
 export function requestInfo(request: RequestRecord) {
-  const showFileId = request.direction === 1 || request.status === 3;
+  const showFileId = request.direction === Direction.Outgoing || request.status === Status.Done;
   return {
     fileRequestId: request.fileRequestId,
     status: request.status,
@@ -74,7 +76,7 @@ export function requestInfo(request: RequestRecord) {
     confId: opt(request.confId),
     fileId: showFileId ? opt(request.fileId) : undefined,
     // [ext] why a request ended in status 0, here as in its fileRequestStatusChanged.
-    statusReason: request.status === 0 ? opt(request.statusReason) : undefined,
+    statusReason: request.status === Status.Failed ? opt(request.statusReason) : undefined,
   };
 }
 

@@ -14,38 +14,43 @@ export const fileHandlers: HandlersOf<keyof typeof fileMethods> = {
   },
 
   getFileRequestInfo({ room }, params) {
-    return room.transfers.info(params.fileRequestId);
+    return room.transfers.methods.info(params.fileRequestId);
   },
 
   async sendFile({ room, afterReply }, params) {
     const peer = params.callId ?? params.peerId;
-    const { fileRequestId, announce } = await room.transfers.sendToUser(toFileId(params.fileId), peer);
+    const { fileRequestId, announce } = await room.transfers.methods.sendToUser(
+      toFileId(params.fileId),
+      peer,
+    );
     afterReply(announce);
     return { sentFileRequestId: fileRequestId };
   },
 
   async sendFileToConference({ room, afterReply }, params) {
-    const { fileRequestId, announce } = await room.transfers.sendToConference(toFileId(params.fileId));
+    const { fileRequestId, announce } = await room.transfers.methods.sendToConference(
+      toFileId(params.fileId),
+    );
     afterReply(announce);
     return { sentFileRequestId: fileRequestId };
   },
 
   async acceptIncomingFileRequest({ room, afterReply }, params) {
-    afterReply(await room.transfers.accept(params.fileRequestId));
+    afterReply(await room.transfers.methods.accept(params.fileRequestId));
     return {};
   },
 
   async rejectIncomingFileRequest({ room, afterReply }, params) {
-    afterReply(await room.transfers.reject(params.fileRequestId));
+    afterReply(await room.transfers.methods.reject(params.fileRequestId));
     return {};
   },
 
   getIncomingFilesRequests({ room }) {
-    return { incomingFilesRequests: room.transfers.incoming().map(incomingListItem) };
+    return { incomingFilesRequests: room.transfers.methods.incoming().map(incomingListItem) };
   },
 
   getOutgoingFilesRequests({ room }) {
-    return { outgoingFilesRequests: room.transfers.outgoing().map(outgoingListItem) };
+    return { outgoingFilesRequests: room.transfers.methods.outgoing().map(outgoingListItem) };
   },
 
   getFileTransferHistory({ room }) {
