@@ -3,6 +3,7 @@
  * are interchangeable. Every method is async and the SQL of both implementations stays portable. Any
  * implementation must pass test/hub/repository-contract.ts.
  */
+import type { Status } from '../protocol/common-types.js';
 import type { OfferState, SendEndReason } from '../protocol/hub-link.js';
 
 export interface AccountRow {
@@ -31,7 +32,7 @@ export interface SendRow {
   createdAt: number;
   expiresAt: number;
   /** The status the sender's room last confirmed it shows (0–3), so changes are re-sent until confirmed. */
-  seenStatus: number;
+  seenStatus: Status;
   /** True once the hub held the whole verified body for this send. */
   uploaded: boolean;
   /** True when the send ended before its body was held (expired, failed): nothing more will be uploaded. */

@@ -1,4 +1,5 @@
 import type { AccountRow, ConferenceRow, OfferRow, SendRow } from './repository.js';
+import type { Status } from '../protocol/common-types.js';
 import type { OfferState, SendEndReason } from '../protocol/hub-link.js';
 
 /** A row as better-sqlite3 returns it: column name to value. */
@@ -23,7 +24,7 @@ export const toSend = (row: Row): SendRow => ({
   confId: (row.conf_id as string | null) ?? null,
   createdAt: Number(row.created_at),
   expiresAt: Number(row.expires_at),
-  seenStatus: Number(row.seen_status),
+  seenStatus: Number(row.seen_status) as Status,
   uploaded: Boolean(row.uploaded),
   closed: Boolean(row.closed),
   closedReason: (row.closed_reason as SendEndReason | null) ?? null,
