@@ -549,7 +549,7 @@ test('5b. an accepted offer whose body never reached the hub expires; the sender
   assert.deepEqual(readdirSync(bob.room.files.partialDir), [], "bob's partial body is gone");
   assert.deepEqual((await bob.conn.call('getFileList')).fileList, []);
   await hub.expiry.expire();
-  assert.deepEqual((await hub.bodies.list()), [], "the hub's partial body is gone");
+  assert.deepEqual(await hub.bodies.list(), [], "the hub's partial body is gone");
 
   const again = await restartRoom(bed, dataDir, 'alice');
   const status = await again.waitFor('fileRequestStatusChanged');
@@ -562,7 +562,7 @@ test('5b. an accepted offer whose body never reached the hub expires; the sender
   assert.equal((await conn.call('getFileRequestInfo', { fileRequestId: sendId })).status, 0);
   assert.deepEqual((await conn.call('getFileTransferHistory')).filesRequests, []);
   // Nothing was uploaded after the restart.
-  assert.deepEqual((await hub.bodies.list()), []);
+  assert.deepEqual(await hub.bodies.list(), []);
 });
 
 test('5c. accepting an offer that expired at the hub without this room hearing of it: 409, then status 0', async () => {
@@ -651,7 +651,7 @@ test('6. a body that fails its checksum: status 0 "failed" on both sides, nothin
   assert.deepEqual((await bob.conn.call('getFileTransferHistory')).filesRequests, []);
   assert.deepEqual((await alice.conn.call('getFileTransferHistory')).filesRequests, []);
   // Nor at the hub.
-  assert.deepEqual((await hub.bodies.list()), []);
+  assert.deepEqual(await hub.bodies.list(), []);
   // Nothing more arrives later (a late retry would show up as another event).
   await bob.conn.call('getFileRequestInfo', { fileRequestId: offerId });
   assert.equal(bob.rec.statuses(offerId).filter((s) => s === 0).length, 1);
