@@ -58,7 +58,7 @@ export interface HubOptions {
 /**
  * The hub: accounts, presence, conferences, offers, and the relay of file bodies between rooms. This class is the
  * composition root: it makes the parts, hands each the others it needs, and starts and stops them; no part
- * knows it (docs/architecture.md, "The hub's parts").
+ * knows it (docs/architecture.md describes the parts and who uses whom).
  */
 export class Hub {
   readonly clock: Clock;
