@@ -1,16 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import type { ConferenceView, LinkPushFields, LinkPushName } from '../protocol/hub-link.js';
-import type { Hub } from './hub.js';
+import {
+  ConferenceRole,
+  type ConferenceView,
+  type LinkPushFields,
+  type LinkPushName,
+} from '../protocol/hub-link.js';
+import type { Accounts } from './accounts.js';
+import type { LinkRegistry } from './link-registry.js';
 import type { LinkSession } from './link-session.js';
-import { LinkOpError } from './link-server.js';
+import { LinkOpError } from './link-op-error.js';
+import type { HubQueries } from './repository.js';
 
 export interface Participant {
   session: LinkSession;
   instanceId: string;
   peerId: string;
   peerDn: string;
-  /** 2 owner, 1 participant (room-api.md §5). */
-  role: 1 | 2;
+  role: ConferenceRole;
 }
 
 export interface Conference {
@@ -33,10 +39,14 @@ export interface Conference {
 export class Conferences {
   private readonly running = new Map<string, Conference>();
 
-  constructor(private readonly hub: Hub) {}
+  constructor(
+    private readonly repo: HubQueries,
+    private readonly accounts: Accounts,
+    private readonly links: LinkRegistry,
+  ) {}
 
   private newConfId(): string {
-    return `${randomBytes(8).toString('hex')}@${this.hub.domain}#vcs`;
+    return `${randomBytes(8).toString('hex')}@${this.accounts.domain}#vcs`;
   }
 
   conferenceOf(session: LinkSession): Conference | undefined {
@@ -83,7 +93,7 @@ export class Conferences {
     }
   }
 
-  private join(conference: Conference, session: LinkSession, role: 1 | 2): void {
+  private join(conference: Conference, session: LinkSession, role: ConferenceRole): void {
     const participant: Participant = {
       session,
       instanceId: session.instanceId!,
@@ -108,12 +118,12 @@ export class Conferences {
 
   private async invite(conference: Conference, from: LinkSession, peerIds: string[]): Promise<void> {
     for (const peerId of peerIds) {
-      const account = await this.hub.accounts.find(peerId);
+      const account = await this.accounts.find(peerId);
       if (!account) continue;
-      const target = this.hub.accounts.peerIdOf(account.name);
+      const target = this.accounts.peerIdOf(account.name);
       if (target === from.peerId) continue;
       conference.invited.set(target, { by: from });
-      this.hub.links.pushTo(target, 'conf.invite', {
+      this.links.pushTo(target, 'conf.invite', {
         confId: conference.confId,
         title: conference.title,
         confType: conference.confType,
@@ -134,14 +144,14 @@ export class Conferences {
       invited: new Map(),
     };
     this.running.set(conference.confId, conference);
-    this.join(conference, session, 2);
+    this.join(conference, session, ConferenceRole.Owner);
     await this.invite(conference, session, invite);
     return this.view(conference);
   }
 
   async joinNamed(session: LinkSession, cid: string) {
     this.ensureFree(session);
-    const named = await this.hub.repo.getConference(cid);
+    const named = await this.repo.getConference(cid);
     if (!named) throw new LinkOpError('not_found', `conference ${cid} does not exist`);
     let conference = [...this.running.values()].find((c) => c.cid === cid);
     if (!conference) {
@@ -156,7 +166,11 @@ export class Conferences {
       };
       this.running.set(conference.confId, conference);
     }
-    this.join(conference, session, conference.participants.size === 0 ? 2 : 1);
+    this.join(
+      conference,
+      session,
+      conference.participants.size === 0 ? ConferenceRole.Owner : ConferenceRole.Participant,
+    );
     return this.view(conference);
   }
 
@@ -166,7 +180,7 @@ export class Conferences {
     if (!conference || !conference.invited.has(session.peerId!)) {
       throw new LinkOpError('not_found', `no invitation to conference ${confId}`);
     }
-    this.join(conference, session, 1);
+    this.join(conference, session, ConferenceRole.Participant);
     return this.view(conference);
   }
 
@@ -186,10 +200,10 @@ export class Conferences {
   async inviteMore(session: LinkSession, peerId: string): Promise<void> {
     const conference = this.conferenceOf(session);
     if (!conference) throw new LinkOpError('conflict', 'not in a conference');
-    if (conference.participants.get(session.instanceId!)?.role !== 2) {
+    if (conference.participants.get(session.instanceId!)?.role !== ConferenceRole.Owner) {
       throw new LinkOpError('forbidden', 'only the owner of the conference may invite');
     }
-    const account = await this.hub.accounts.find(peerId);
+    const account = await this.accounts.find(peerId);
     if (!account) throw new LinkOpError('not_found', `user ${peerId} does not exist`);
     await this.invite(conference, session, [peerId]);
   }
@@ -199,7 +213,7 @@ export class Conferences {
     if (!conference) throw new LinkOpError('conflict', 'not in a conference');
     const me = conference.participants.get(session.instanceId!)!;
     if (forAll) {
-      if (me.role !== 2)
+      if (me.role !== ConferenceRole.Owner)
         throw new LinkOpError('forbidden', 'only the owner may end the conference for everyone');
       this.end(conference, session);
       return { confId: conference.confId };
@@ -228,7 +242,7 @@ export class Conferences {
   /** A conference that ended takes back its open invitations: the invitees stop being called (appState 4). */
   private withdrawInvitations(conference: Conference): void {
     for (const peerId of conference.invited.keys()) {
-      this.hub.links.pushTo(peerId, 'conf.uninvite', { confId: conference.confId });
+      this.links.pushTo(peerId, 'conf.uninvite', { confId: conference.confId });
     }
     conference.invited.clear();
   }

@@ -1,27 +1,38 @@
 import { randomBytes } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { createFastify } from '../common/fastify.js';
 import type { Logger } from 'pino';
+import { createFastify } from '../common/fastify.js';
 import { LINK_PATH } from '../protocol/hub-link.js';
 import { systemClock, type Clock } from '../common/clock.js';
+import { DEFAULT_HUB_PORT } from '../common/defaults.js';
 import { createLogger } from '../common/logger.js';
-import { isLoopback, listen } from '../common/net.js';
+import { listen } from '../common/net.js';
+import { watchAccountChanges } from './account-watcher.js';
 import { Accounts, DEFAULT_DOMAIN } from './accounts.js';
+import { Bodies } from './bodies.js';
+import type { BlobStore } from './blob-store.js';
+import { BodyNeeds } from './body-needs.js';
+import { registerConferenceOps } from './conference-ops.js';
+import { Conferences } from './conferences.js';
+import { DirectoryBlobStore } from './directory-blob-store.js';
+import { HttpStatus } from './http-status.js';
+import type { HubIdentity } from './hub-identity.js';
 import { LinkServer } from './link-server.js';
 import type { LinkSession } from './link-session.js';
-import type { HubRepository } from './repository.js';
-import { SqliteHubRepository } from './sqlite-repository.js';
-import { registerSessionOps } from './session-ops.js';
-import { HubStats } from './stats.js';
-import { DirectoryBlobStore } from './blob-store.js';
-import { Offers } from './offers.js';
-import { Conferences } from './conferences.js';
+import { Logins } from './logins.js';
+import { OfferExpiry } from './offer-expiry.js';
 import { registerOfferOps } from './offer-ops.js';
-import { registerConferenceOps } from './conference-ops.js';
+import { OfferViews } from './offer-views.js';
+import { Offers } from './offers.js';
 import { registerRelay } from './relay.js';
-
-import { DEFAULT_HUB_PORT } from '../common/defaults.js';
+import type { HubRepository, StopWatching } from './repository.js';
+import { registerSessionOps } from './session-ops.js';
+import { SqliteHubRepository } from './sqlite-repository.js';
+import { HubStats } from './stats.js';
+import { registerStatusRoutes } from './status-routes.js';
+import { UploadOutcomes } from './upload-outcomes.js';
 
 export { DEFAULT_HUB_PORT };
 const DAY = 24 * 60 * 60_000;
@@ -33,6 +44,8 @@ export interface HubOptions {
   domain?: string;
   /** A repository to use instead of the SQLite file under dataDir (PostgreSQL). */
   repository?: HubRepository;
+  /** A blob store to use instead of the directory under dataDir (S3). */
+  blobStore?: BlobStore;
   clock?: Clock;
   logger?: Logger;
   /** How long an offer waits for its recipient (default 7 days). */
@@ -42,7 +55,11 @@ export interface HubOptions {
   heartbeatMs?: number;
 }
 
-/** The hub: accounts, presence, conferences, offers, and the relay of file bodies between rooms. */
+/**
+ * The hub: accounts, presence, conferences, offers, and the relay of file bodies between rooms. This class is the
+ * composition root: it makes the parts, hands each the others it needs, and starts and stops them; no part
+ * knows it (docs/architecture.md describes the parts and who uses whom).
+ */
 export class Hub {
   readonly clock: Clock;
   readonly logger: Logger;
@@ -52,55 +69,56 @@ export class Hub {
   readonly stats = new HubStats();
   readonly hubId = randomBytes(6).toString('hex');
   readonly app: FastifyInstance;
-  readonly blobs: DirectoryBlobStore;
-  readonly offers: Offers;
+  readonly bodies: Bodies;
+  readonly logins: Logins;
   readonly conferences: Conferences;
+  readonly offers: Offers;
+  readonly expiry: OfferExpiry;
+  readonly offerTtlMs: number;
+  readonly maxFileSize: number;
   private readonly host: string;
-  private externalWatch: NodeJS.Timeout | undefined;
+  private stopWatchingAccounts: StopWatching = () => undefined;
   port = 0;
 
   constructor(readonly options: HubOptions) {
     this.clock = options.clock ?? systemClock;
     this.logger = (options.logger ?? createLogger('hub')).child({ part: 'hub' });
     this.host = options.host ?? '127.0.0.1';
-    this.repo = options.repository ?? new SqliteHubRepository(join(options.dataDir, 'hub.db'));
-    this.accounts = new Accounts(this.repo, options.domain ?? DEFAULT_DOMAIN, this.clock);
-    this.links = new LinkServer(this.logger, (session) => this.onLinkClosed(session), options.heartbeatMs);
-    this.blobs = new DirectoryBlobStore(join(options.dataDir, 'blobs'));
-    this.offers = new Offers(this);
-    this.conferences = new Conferences(this);
-    registerSessionOps(this);
-    registerOfferOps(this);
-    registerConferenceOps(this);
-    this.app = createFastify(this.logger, {
-      requestTimeout: 0,
-      connectionTimeout: 0,
-    });
-    this.app.get('/health', async () => ({ ok: true, hubId: this.hubId, domain: this.domain }));
-    // Counters name the sha256 of bodies in transit: only this machine may read them.
-    this.app.get('/stats', async (request, reply) => {
-      if (!isLoopback(request.ip.replace(/^::ffff:/, ''))) {
-        return reply.code(404).send({ error: 'no route GET /stats', errorCode: 404 });
-      }
-      return {
-        ...this.stats.snapshot(this.links.sessions.size),
-        relayedFromMemory: this.blobs.relayed.fromMemory,
-        relayedFromDisk: this.blobs.relayed.fromDisk,
-      };
-    });
-    registerRelay(this, this.app);
+    this.offerTtlMs = options.offerTtlMs ?? 7 * DAY;
+    this.maxFileSize = options.maxFileSize ?? 64 * 1024 ** 3;
+    const { clock, logger, stats } = this;
+
+    const repo = (this.repo = options.repository ?? new SqliteHubRepository(join(options.dataDir, 'hub.db')));
+    const accounts = (this.accounts = new Accounts(repo, options.domain ?? DEFAULT_DOMAIN, clock));
+    const links = (this.links = new LinkServer(
+      logger,
+      (session) => this.onLinkClosed(session),
+      options.heartbeatMs,
+    ));
+    const bodies = (this.bodies = new Bodies(
+      options.blobStore ?? new DirectoryBlobStore(join(options.dataDir, 'blobs')),
+    ));
+    const conferences = (this.conferences = new Conferences(repo, accounts, links));
+    const logins = (this.logins = new Logins(repo, accounts, links, conferences));
+    const views = new OfferViews(repo, bodies, accounts, links);
+    const needs = new BodyNeeds(repo, bodies);
+    const outcomes = new UploadOutcomes(repo, views, needs, clock);
+    const limits = { offerTtlMs: this.offerTtlMs, maxFileSize: this.maxFileSize };
+    this.offers = new Offers({ repo, bodies, accounts, links, conferences, views, needs, clock, limits });
+    this.expiry = new OfferExpiry({ repo, views, needs, clock, logger, offerTtlMs: this.offerTtlMs });
+
+    const identity: HubIdentity = { domain: accounts.domain, hubId: this.hubId };
+    registerSessionOps(links, { identity, accounts, logins, logger });
+    registerOfferOps(links, this.offers);
+    registerConferenceOps(links, conferences);
+
+    this.app = createFastify(logger, { requestTimeout: 0, connectionTimeout: 0 });
+    registerStatusRoutes(this.app, { identity, stats, links, relayed: bodies.relayed });
+    registerRelay(this.app, { links, repo, bodies, needs, outcomes, stats, logger });
   }
 
   get domain(): string {
     return this.accounts.domain;
-  }
-
-  get offerTtlMs(): number {
-    return this.options.offerTtlMs ?? 7 * DAY;
-  }
-
-  get maxFileSize(): number {
-    return this.options.maxFileSize ?? 64 * 1024 ** 3;
   }
 
   async start(): Promise<void> {
@@ -108,17 +126,20 @@ export class Hub {
     this.app.server.on('upgrade', (req, socket, head) => {
       const path = (req.url ?? '').split('?')[0];
       if (path === LINK_PATH) this.links.upgrade(req, socket, head);
-      else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      else
+        socket.end(
+          `HTTP/1.1 ${HttpStatus.NotFound} ${STATUS_CODES[HttpStatus.NotFound]}\r\nConnection: close\r\n\r\n`,
+        );
     });
     this.port = await listen(this.app.server, this.options.port ?? DEFAULT_HUB_PORT, this.host);
-    this.watchExternalChanges();
-    this.offers.start();
+    this.stopWatchingAccounts = watchAccountChanges(this.repo, this.logins, this.logger);
+    this.expiry.start();
     this.logger.info({ host: this.host, port: this.port, domain: this.domain }, 'hub listening');
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.externalWatch);
-    this.offers.stop();
+    this.stopWatchingAccounts();
+    this.expiry.stop();
     this.links.close();
     this.app.server.closeAllConnections();
     await this.app.close();
@@ -126,56 +147,12 @@ export class Hub {
   }
 
   /** Applies an account's changed policy to the rooms logged in as it, at once. */
-  async applyAccountChanges(name: string): Promise<void> {
-    const account = await this.repo.getAccount(name);
-    const peerId = this.accounts.peerIdOf(name);
-    for (const session of this.links.sessionsOf(peerId)) {
-      if (!account || account.locked) {
-        session.push('loggedOut', { reason: account ? 'locked' : 'removed' });
-        this.endLogin(session);
-        continue;
-      }
-      if (session.account && session.account.fileTransfer !== account.fileTransfer) {
-        session.push('policy', { fileTransfer: account.fileTransfer });
-      }
-      session.account = account;
-    }
-  }
-
-  /** Forgets a session's login (its bearer token stops working) without closing its link. */
-  endLogin(session: LinkSession): void {
-    this.conferences.onSessionGone(session, session.instanceId);
-    session.account = null;
-    session.peerId = null;
-    session.instanceId = null;
-    this.links.setToken(session, null);
+  applyAccountChanges(name: string): Promise<void> {
+    return this.logins.applyAccountChanges(name);
   }
 
   private onLinkClosed(session: LinkSession): void {
     this.logger.debug({ peerId: session.peerId, room: session.room }, 'link closed');
-    this.endLogin(session);
-  }
-
-  /**
-   * `roomfiles hub user …` edits the database from another process; SQLite's data_version tells this one, and
-   * the rooms logged in as a changed account learn their new policy within a second or two.
-   */
-  private watchExternalChanges(): void {
-    const repo = this.repo;
-    if (!(repo instanceof SqliteHubRepository)) return;
-    let version = repo.dataVersion();
-    this.externalWatch = setInterval(async () => {
-      const now = repo.dataVersion();
-      if (now === version) return;
-      version = now;
-      const names = new Set<string>();
-      for (const session of this.links.sessions) if (session.account) names.add(session.account.name);
-      for (const name of names) await this.applyAccountChanges(name);
-    }, 1000);
-    this.externalWatch.unref();
-  }
-
-  newSessionToken(): string {
-    return randomBytes(32).toString('base64url');
+    this.logins.end(session);
   }
 }

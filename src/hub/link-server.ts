@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -6,41 +6,27 @@ import type { Logger } from 'pino';
 import {
   LINK_MAX_MESSAGE_BYTES,
   LINK_SUBPROTOCOL,
-  type LinkArgs,
-  type LinkErrorCode,
   type LinkOp,
   type LinkPushFields,
   type LinkPushName,
-  type LinkResult,
 } from '../protocol/hub-link.js';
 import { checkLinkArgs, checkLinkReply, isLinkOp } from '../protocol/hub-link-checks.js';
 import { keepAlive } from '../common/heartbeat.js';
 import { SerialQueue } from '../common/serial-queue.js';
 import { LinkSession } from './link-session.js';
+import { LinkOpError } from './link-op-error.js';
+import type { BodyBearer, LinkOpHandler, LinkRegistry } from './link-registry.js';
+import { HttpStatus } from './http-status.js';
 
 const tokenKey = (token: string) => createHash('sha256').update(token).digest('base64');
-
-export class LinkOpError extends Error {
-  constructor(
-    readonly code: LinkErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export type LinkOpHandler<O extends LinkOp> = (
-  session: LinkSession,
-  args: LinkArgs<O>,
-) => Promise<LinkResult<O>> | LinkResult<O>;
 
 type AnyHandler = (session: LinkSession, args: never) => Promise<object> | object;
 
 /**
- * The hub's end of the room links: the version check on upgrade, one session per socket, requests validated
- * and dispatched by `op`, and the heartbeat that notices a room that vanished without closing.
+ * The hub's end of the room links held by this process: the version check on upgrade, one session per socket,
+ * requests validated and dispatched by `op`, and the heartbeat that notices a room that vanished without closing.
  */
-export class LinkServer {
+export class LinkServer implements LinkRegistry {
   readonly sessions = new Set<LinkSession>();
   private readonly byToken = new Map<string, LinkSession>();
   private readonly wss: WebSocketServer;
@@ -67,10 +53,11 @@ export class LinkServer {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     if (!offered.includes(LINK_SUBPROTOCOL)) {
-      const body = JSON.stringify({ error: `this hub speaks ${LINK_SUBPROTOCOL}`, errorCode: 426 });
+      const status = HttpStatus.UpgradeRequired;
+      const body = JSON.stringify({ error: `this hub speaks ${LINK_SUBPROTOCOL}`, errorCode: status });
       // A 426 names the protocol required (RFC 9110 §15.5.22); the version goes in the subprotocol header.
       socket.end(
-        'HTTP/1.1 426 Upgrade Required\r\nConnection: close\r\nUpgrade: websocket\r\n' +
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nUpgrade: websocket\r\n` +
           `Sec-WebSocket-Protocol: ${LINK_SUBPROTOCOL}\r\nContent-Type: application/json\r\n` +
           `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
@@ -93,6 +80,12 @@ export class LinkServer {
     if (!token) return undefined;
     const session = this.byToken.get(tokenKey(token));
     return session?.token === token ? session : undefined;
+  }
+
+  bearerOf(token: string | undefined): BodyBearer | undefined {
+    const session = this.sessionByToken(token);
+    if (!session?.account || !session.instanceId) return undefined;
+    return { account: session.account.name, instanceId: session.instanceId };
   }
 
   /** Gives a session its bearer token (at login), or takes it away (null: logout, link closed). */

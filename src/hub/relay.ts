@@ -1,136 +1,187 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { BLOB_PATH, UPLOAD_OFFSET_HEADER } from '../protocol/hub-link.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type as T } from '@sinclair/typebox';
+import type { Logger } from 'pino';
+import { BLOB_COMPLETE_HEADER, BLOB_PATH, UPLOAD_OFFSET_HEADER } from '../protocol/body-routes.js';
+import { Sha256, Uuid } from '../protocol/hub-link.js';
 import { BlobError } from './blob-store.js';
-import type { Hub } from './hub.js';
-import type { LinkSession } from './link-session.js';
+import type { Bodies } from './bodies.js';
+import { bearerOf, requireBearer } from './body-bearer.js';
+import type { BodyNeeds } from './body-needs.js';
+import { resumeOffset } from './byte-range.js';
+import { refuse, refuseInvalid } from './http-refusal.js';
+import { HttpStatus } from './http-status.js';
+import type { LinkRegistry } from './link-registry.js';
+import type { HubQueries } from './repository.js';
+import type { HubStats } from './stats.js';
+import type { UploadOutcomes } from './upload-outcomes.js';
 
-const SHA = /^[0-9a-f]{64}$/;
+const BlobParams = T.Object({ sha: Sha256 });
+const SendQuery = T.Object({ send: Uuid });
+const OfferQuery = T.Object({ offer: Uuid });
+const UploadHeaders = T.Object({
+  [UPLOAD_OFFSET_HEADER]: T.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+});
 
-function fail(reply: FastifyReply, status: number, error: string, extra: Record<string, string> = {}) {
-  for (const [name, value] of Object.entries(extra)) reply.header(name, value);
-  return reply.code(status).send({ error, errorCode: status });
-}
+const NO_SUCH_SEND = 'no such send';
+const NO_SUCH_OFFER = 'no such offer';
+const BAD_UPLOAD = `a sha256 path and a numeric ${UPLOAD_OFFSET_HEADER} header are required`;
 
-function bearer(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+/** Statuses of the refusals an upload can meet on its way into the store, with the offset to resume from. */
+const UPLOAD_REFUSAL = {
+  busy: HttpStatus.Conflict,
+  offset: HttpStatus.Conflict,
+  too_large: HttpStatus.ContentTooLarge,
+} as const;
+
+export interface RelayParts {
+  links: Pick<LinkRegistry, 'bearerOf'>;
+  repo: HubQueries;
+  bodies: Bodies;
+  needs: BodyNeeds;
+  outcomes: UploadOutcomes;
+  stats: HubStats;
+  logger: Logger;
 }
 
 /**
  * The hub's body routes (docs/hub-protocol.md, "Bodies"): a sender's room uploads resumably (HEAD tells the
  * offset held, PATCH appends from it); a recipient's room downloads with Range, and the hub streams bytes to it
- * while they are still arriving from the sender. Each route checks that the offer or send is the caller's own.
+ * while they are still arriving from the sender. Each route checks that the offer or send is the caller's own;
+ * one that names none (or names it wrongly) is refused as not found, as an unknown one is.
  */
-export function registerRelay(hub: Hub, app: FastifyInstance): void {
-  app.addContentTypeParser('application/offset+octet-stream', (_request, _payload, done) => done(null));
+export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
+  const { repo, bodies, needs, outcomes, stats, logger } = parts;
+  const routes = app.withTypeProvider<TypeBoxTypeProvider>();
+  routes.addContentTypeParser('application/offset+octet-stream', (_request, _payload, done) => done(null));
+  const preValidation = requireBearer(parts.links);
+  const path = `${BLOB_PATH}/:sha`;
 
-  const authorize = (request: FastifyRequest, reply: FastifyReply): LinkSession | null => {
-    const session = hub.links.sessionByToken(bearer(request));
-    if (!session?.account) {
-      void fail(reply, 401, 'a logged-in room session is required');
-      return null;
-    }
-    return session;
-  };
-
-  app.head(
-    `${BLOB_PATH}/:sha`,
-    async (request: FastifyRequest<{ Params: { sha: string }; Querystring: { send?: string } }>, reply) => {
-      const session = authorize(request, reply);
-      if (!session) return reply;
-      const send = request.query.send ? await hub.repo.getSend(request.query.send) : undefined;
-      if (!send || send.sender !== session.account!.name || send.sha256 !== request.params.sha) {
-        return fail(reply, 404, 'no such send');
+  routes.head(
+    path,
+    {
+      schema: { params: BlobParams, querystring: SendQuery },
+      preValidation,
+      errorHandler: refuseInvalid(() => [HttpStatus.NotFound, NO_SUCH_SEND]),
+    },
+    async (request, reply) => {
+      const send = await repo.getSend(request.query.send);
+      if (!send || send.sender !== bearerOf(request).account || send.sha256 !== request.params.sha) {
+        return refuse(reply, HttpStatus.NotFound, NO_SUCH_SEND);
       }
-      const held = await hub.blobs.held(send.sha256, send.sender, send.fileSize);
-      reply.header(UPLOAD_OFFSET_HEADER, String(held));
-      reply.header(
-        'blob-complete',
-        held === send.fileSize && (await hub.blobs.isComplete(send.sha256)) ? '1' : '0',
-      );
-      return reply.code(204).send();
+      const held = await bodies.held({ sha256: send.sha256, uploader: send.sender }, send.fileSize);
+      const complete = held === send.fileSize && (await bodies.isComplete(send.sha256));
+      return reply
+        .headers({ [UPLOAD_OFFSET_HEADER]: String(held), [BLOB_COMPLETE_HEADER]: complete ? '1' : '0' })
+        .code(HttpStatus.NoContent)
+        .send();
     },
   );
 
-  app.patch(
-    `${BLOB_PATH}/:sha`,
-    async (request: FastifyRequest<{ Params: { sha: string }; Querystring: { send?: string } }>, reply) => {
-      const session = authorize(request, reply);
-      if (!session) return reply;
-      const sha = request.params.sha;
-      const offset = Number(request.headers[UPLOAD_OFFSET_HEADER]);
-      if (!SHA.test(sha) || !Number.isSafeInteger(offset) || offset < 0) {
-        return fail(reply, 400, `a sha256 path and a numeric ${UPLOAD_OFFSET_HEADER} header are required`);
+  routes.patch(
+    path,
+    {
+      schema: { params: BlobParams, querystring: SendQuery, headers: UploadHeaders },
+      preValidation,
+      // A bad path or offset was refused before the send was looked up, so it still is when both are wrong.
+      errorHandler: refuseInvalid((part, request) =>
+        part === 'querystring' && request.validateInput(request.headers, 'headers')
+          ? [HttpStatus.NotFound, NO_SUCH_SEND]
+          : [HttpStatus.BadRequest, BAD_UPLOAD],
+      ),
+    },
+    async (request, reply) => {
+      const { sha } = request.params;
+      const send = await repo.getSend(request.query.send);
+      if (!send || send.sender !== bearerOf(request).account || send.sha256 !== sha) {
+        return refuse(reply, HttpStatus.NotFound, NO_SUCH_SEND);
       }
-      const send = request.query.send ? await hub.repo.getSend(request.query.send) : undefined;
-      if (!send || send.sender !== session.account!.name || send.sha256 !== sha)
-        return fail(reply, 404, 'no such send');
-      const target = await hub.offers.uploadTarget(send.sender, sha);
-      if (!target) {
-        const complete = await hub.blobs.isComplete(sha);
+      if (!(await needs.uploadTarget(send.sender, sha))) {
+        const complete = await bodies.isComplete(sha);
         reply.header(UPLOAD_OFFSET_HEADER, String(complete ? send.fileSize : 0));
-        return complete ? reply.code(204).send() : fail(reply, 409, 'this send is not waiting for its body');
+        return complete
+          ? reply.code(HttpStatus.NoContent).send()
+          : refuse(reply, HttpStatus.Conflict, 'this send is not waiting for its body');
       }
-      hub.stats.uploadsStarted += 1;
+      stats.uploadsStarted += 1;
+      const upload = { sha256: sha, uploader: send.sender };
       try {
-        const result = await hub.blobs.append(sha, send.sender, offset, send.fileSize, request.raw, (bytes) =>
-          hub.stats.countReceived(sha, bytes),
+        const offset = request.headers[UPLOAD_OFFSET_HEADER];
+        const result = await bodies.append(upload, offset, send.fileSize, request.raw, (bytes) =>
+          stats.countReceived(sha, bytes),
         );
         reply.header(UPLOAD_OFFSET_HEADER, String(result.held));
         if (result.complete) {
-          hub.stats.uploadsCompleted += 1;
-          await hub.offers.onBlobComplete(sha);
+          stats.uploadsCompleted += 1;
+          await outcomes.completed(sha);
         }
-        return reply.code(204).send();
+        return reply.code(HttpStatus.NoContent).send();
       } catch (error) {
         if (error instanceof BlobError) {
           if (error.kind === 'mismatch') {
-            await hub.offers.onBlobMismatch(sha, send.sender);
-            return fail(reply, 422, error.message);
+            await outcomes.mismatched(sha, send.sender);
+            return refuse(reply, HttpStatus.UnprocessableContent, error.message);
           }
-          const status = error.kind === 'too_large' ? 413 : 409;
-          return fail(reply, status, error.message, {
-            [UPLOAD_OFFSET_HEADER]: String(error.held),
-            connection: 'close',
-          });
+          if (error.kind !== 'full') {
+            return refuse(reply, UPLOAD_REFUSAL[error.kind], error.message, {
+              [UPLOAD_OFFSET_HEADER]: String(error.held),
+              connection: 'close',
+            });
+          }
         }
-        // The sender went away mid-body: what arrived is kept, and the next upload resumes from it.
-        hub.logger.debug({ err: (error as Error).message, sha }, 'upload interrupted');
-        return reply.code(499).send();
+        return interrupted(reply, error, sha);
       }
     },
   );
 
-  app.get(
-    `${BLOB_PATH}/:sha`,
-    async (request: FastifyRequest<{ Params: { sha: string }; Querystring: { offer?: string } }>, reply) => {
-      const session = authorize(request, reply);
-      if (!session) return reply;
-      const offer = request.query.offer ? await hub.repo.getOffer(request.query.offer) : undefined;
-      if (!offer || offer.recipient !== session.account!.name) return fail(reply, 404, 'no such offer');
-      const send = (await hub.repo.getSend(offer.sendId))!;
-      if (send.sha256 !== request.params.sha) return fail(reply, 404, 'no such offer');
-      if (offer.state !== 'accepted' || offer.acceptedBy !== session.instanceId) {
-        return fail(
+  /** The sender went away mid-body (or the store is full): what arrived is kept, the next upload resumes from it. */
+  function interrupted(reply: FastifyReply, error: unknown, sha: string) {
+    if (error instanceof BlobError)
+      logger.warn({ err: error.message, sha }, 'upload stopped: the store is full');
+    else logger.debug({ err: error instanceof Error ? error.message : error, sha }, 'upload interrupted');
+    return reply.code(HttpStatus.ClientClosedRequest).send();
+  }
+
+  routes.get(
+    path,
+    {
+      schema: { params: BlobParams, querystring: OfferQuery },
+      preValidation,
+      errorHandler: refuseInvalid(() => [HttpStatus.NotFound, NO_SUCH_OFFER]),
+    },
+    async (request, reply) => {
+      const bearer = bearerOf(request);
+      const offer = await repo.getOffer(request.query.offer);
+      if (!offer || offer.recipient !== bearer.account)
+        return refuse(reply, HttpStatus.NotFound, NO_SUCH_OFFER);
+      const send = await repo.getSend(offer.sendId);
+      if (!send || send.sha256 !== request.params.sha)
+        return refuse(reply, HttpStatus.NotFound, NO_SUCH_OFFER);
+      if (offer.state !== 'accepted' || offer.acceptedBy !== bearer.instanceId) {
+        const elsewhere = offer.acceptedBy !== bearer.instanceId ? ' by another room' : '';
+        return refuse(reply, HttpStatus.Conflict, `offer ${offer.offerId} is ${offer.state}${elsewhere}`);
+      }
+      const resumeFrom = resumeOffset(request.headers.range);
+      const start = resumeFrom ?? 0;
+      if (start > send.fileSize) {
+        return refuse(
           reply,
-          409,
-          `offer ${offer.offerId} is ${offer.state}${offer.acceptedBy !== session.instanceId ? ' by another room' : ''}`,
+          HttpStatus.RangeNotSatisfiable,
+          `range starts past the end (${send.fileSize} bytes)`,
         );
       }
-      const range = /^bytes=(\d+)-$/.exec(String(request.headers.range ?? ''));
-      const start = range ? Number(range[1]) : 0;
-      if (start > send.fileSize)
-        return fail(reply, 416, `range starts past the end (${send.fileSize} bytes)`);
       const controller = new AbortController();
       request.raw.on('close', () => controller.abort());
-      const body = hub.blobs.read(send.sha256, send.sender, start, send.fileSize, controller.signal);
+      const upload = { sha256: send.sha256, uploader: send.sender };
+      const body = bodies.read(upload, start, send.fileSize, controller.signal);
       body.on('data', (chunk: Buffer) => {
-        hub.stats.bytesSent += chunk.length;
+        stats.bytesSent += chunk.length;
       });
       reply.header('content-length', String(send.fileSize - start));
       reply.header('content-type', 'application/octet-stream');
-      if (range) reply.header('content-range', `bytes ${start}-${send.fileSize - 1}/${send.fileSize}`);
-      return reply.code(range ? 206 : 200).send(body);
+      if (resumeFrom === null) return reply.code(HttpStatus.Ok).send(body);
+      reply.header('content-range', `bytes ${start}-${send.fileSize - 1}/${send.fileSize}`);
+      return reply.code(HttpStatus.PartialContent).send(body);
     },
   );
 }

@@ -1,7 +1,9 @@
 /**
  * Hub metadata behind one interface, so that SQLite (the default) and PostgreSQL (for several hub processes)
- * are interchangeable. Every method is async and the SQL of both implementations stays portable.
+ * are interchangeable. Every method is async and the SQL of both implementations stays portable. Any
+ * implementation must pass test/hub/repository-contract.ts.
  */
+import type { Status } from '../protocol/common-types.js';
 import type { OfferState, SendEndReason } from '../protocol/hub-link.js';
 
 export interface AccountRow {
@@ -30,7 +32,7 @@ export interface SendRow {
   createdAt: number;
   expiresAt: number;
   /** The status the sender's room last confirmed it shows (0–3), so changes are re-sent until confirmed. */
-  seenStatus: number;
+  seenStatus: Status;
   /** True once the hub held the whole verified body for this send. */
   uploaded: boolean;
   /** True when the send ended before its body was held (expired, failed): nothing more will be uploaded. */
@@ -59,9 +61,8 @@ export interface ConferenceRow {
   createdAt: number;
 }
 
-export interface HubRepository {
-  close(): Promise<void>;
-
+/** The reads and writes of the hub's rows: on the repository itself, or on a transaction it opened. */
+export interface HubQueries {
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
 
@@ -106,4 +107,22 @@ export interface HubRepository {
   listConferences(): Promise<ConferenceRow[]>;
   addConference(row: ConferenceRow): Promise<boolean>;
   removeConference(cid: string): Promise<boolean>;
+}
+
+/** Stops a watch started by `watchExternalChanges`. */
+export type StopWatching = () => void;
+
+export interface HubRepository extends HubQueries {
+  /**
+   * Runs `work` in one transaction: every write made through `tx` is committed together, or none is when `work`
+   * throws. Work inside uses `tx` only (calls on the repository itself wait until the transaction ends) and waits
+   * on nothing else, since other writers wait for it meanwhile. Pushes and other effects belong after it.
+   */
+  transaction<T>(work: (tx: HubQueries) => Promise<T>): Promise<T>;
+  /**
+   * Declared by a repository that other processes can change (`roomfiles hub user …` on the same SQLite file,
+   * another hub process on the same PostgreSQL): calls `listener` after such a change was committed.
+   */
+  watchExternalChanges?(listener: () => void): StopWatching;
+  close(): Promise<void>;
 }

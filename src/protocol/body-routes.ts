@@ -4,3 +4,5 @@
  */
 export const BLOB_PATH = '/blobs';
 export const UPLOAD_OFFSET_HEADER = 'upload-offset';
+/** On HEAD: `1` when the hub holds the whole verified body, else `0`. */
+export const BLOB_COMPLETE_HEADER = 'blob-complete';

@@ -24,8 +24,10 @@ export const LinkErrorCodes = [
 ] as const;
 export type LinkErrorCode = (typeof LinkErrorCodes)[number];
 
-const Sha256 = T.String({ pattern: '^[0-9a-f]{64}$' });
-const Uuid = T.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
+/** A body's content address: its sha256 in lower-case hex. */
+export const Sha256 = T.String({ pattern: '^[0-9a-f]{64}$' });
+/** Ids of sends and offers: UUIDs in lower case. */
+export const Uuid = T.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
 const PeerId = T.String({ minLength: 1, maxLength: 320 });
 const DisplayName = T.String({ maxLength: 1024 });
 const ConfId = T.String({ maxLength: 200 });
@@ -36,6 +38,10 @@ const InstanceId = T.String({ minLength: 1, maxLength: 400 });
 /** Titles the hub reports: an operator's named conference may have a longer one than a room may ask for. */
 const Title = T.String({ maxLength: 1024 });
 const Peer = T.Object({ peerId: PeerId, peerDn: DisplayName });
+/** A participant's role in a conference (room-api.md §5). */
+export const ConferenceRole = { Participant: 1, Owner: 2 } as const;
+export type ConferenceRole = (typeof ConferenceRole)[keyof typeof ConferenceRole];
+const Role = T.Union([T.Literal(ConferenceRole.Participant), T.Literal(ConferenceRole.Owner)]);
 
 // --- shapes shared by several ops and pushes ---------------------------------------------------------------
 
@@ -93,7 +99,7 @@ export const ConferenceViewSchema = T.Object({
       /** The participant's InstanceId (room-api.md §5). */
       peerId: InstanceId,
       peerDn: DisplayName,
-      role: T.Union([T.Literal(1), T.Literal(2)]),
+      role: Role,
     }),
   ),
 });
@@ -204,7 +210,7 @@ export const linkPushes = {
     confId: ConfId,
     peerId: InstanceId,
     peerDn: DisplayName,
-    role: T.Union([T.Literal(1), T.Literal(2)]),
+    role: Role,
   }),
   'conf.left': T.Object({ confId: ConfId, peerId: InstanceId }),
   'conf.ended': T.Object({ confId: ConfId }),

@@ -45,7 +45,11 @@ test('a body the hub holds is not uploaded again, and is removed once no offer n
   await b.call('acceptIncomingFileRequest', { fileRequestId: bobOffer.fileRequestId });
   await Promise.all([bobDone, aliceDoneForBob]);
   assert.equal(hub.stats.bytesReceived, body.length, 'the body reached the hub once');
-  assert.deepEqual(hub.blobs.list(), [hubSha(hub)], "carol's waiting offer keeps the body at the hub");
+  assert.deepEqual(
+    await hub.bodies.list(),
+    [await hubSha(hub)],
+    "carol's waiting offer keeps the body at the hub",
+  );
 
   // Carol accepts later: the hub already holds the body, so alice uploads nothing more.
   const carolDone = c.waitFor('fileRequestStatusChanged', (e) => e.status === 3);
@@ -68,8 +72,8 @@ test('a body the hub holds is not uploaded again, and is removed once no offer n
   assert.equal(Buffer.compare(Buffer.from(await downloaded.arrayBuffer()), body), 0);
 
   // Both offers are done: nothing at the hub needs the body any more.
-  await until(() => hub.blobs.list().length === 0);
-  assert.deepEqual(hub.blobs.list(), []);
+  await until(async () => (await hub.bodies.list()).length === 0);
+  assert.deepEqual(await hub.bodies.list(), []);
 });
 
 test('a rejected offer never moves its body and leaves nothing at the hub', async () => {
@@ -86,20 +90,20 @@ test('a rejected offer never moves its body and leaves nothing at the hub', asyn
   );
   await b.call('rejectIncomingFileRequest', { fileRequestId: (await offered).fileRequestId });
   assert.equal((await rejected).statusReason, 'rejected');
-  assert.deepEqual(hub.blobs.list(), []);
+  assert.deepEqual(await hub.bodies.list(), []);
   assert.equal(hub.stats.bytesReceived, 0, 'a rejected offer never moves its body');
 });
 
-function hubSha(hub: { blobs: { list(): string[] } }): string {
-  const [sha] = hub.blobs.list();
+async function hubSha(hub: { bodies: { list(): Promise<string[]> } }): Promise<string> {
+  const [sha] = await hub.bodies.list();
   assert.match(sha ?? '', /^[0-9a-f]{64}$/);
   return sha;
 }
 
 /** Waits for a condition the hub reaches right after its last reply (blob removal follows offer.done). */
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+async function until(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('condition not reached in time');
     await new Promise((resolve) => setImmediate(resolve));
   }

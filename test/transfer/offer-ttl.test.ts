@@ -60,7 +60,7 @@ test('offerTtlMs of 10 minutes: waiting offers (recipient online or offline) liv
 
   // One second short of the TTL: the sweep (run here and awaited) leaves both offers waiting.
   clock.advance(TTL - SECOND);
-  await hub.offers.expire();
+  await hub.expiry.expire();
   assert.deepEqual(await offerStates(hub, toBob), ['waiting']);
   assert.deepEqual(await offerStates(hub, toCarol), ['waiting']);
   assert.equal((await statusOf(alice.conn, toBob)).status, 1);
@@ -121,7 +121,7 @@ test('offerTtlMs also sets the extra period an accepted offer whose body the hub
 
   // Past one TTL: the body is at the hub, so the accepted offer is kept.
   clock.advance(TTL + SECOND);
-  await hub.offers.expire();
+  await hub.expiry.expire();
   assert.deepEqual(await offerStates(hub, sendId), ['accepted']);
   assert.equal((await statusOf(bob.conn, offerId)).status, 2);
 

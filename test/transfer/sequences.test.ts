@@ -460,7 +460,7 @@ test('5. an offer past seven days expires on both sides; accepting it afterwards
 
   clock.advance(7 * DAY - 1000);
   // Not yet: the hub's sweep (run again here and awaited) leaves the offer waiting.
-  await hub.offers.expire();
+  await hub.expiry.expire();
   assert.equal(
     (await hub.repo.getOffer((await hub.repo.offersForRecipient('bob'))[0].offerId))!.state,
     'waiting',
@@ -529,7 +529,7 @@ test('5b. an accepted offer whose body never reached the hub expires; the sender
   const dataDir = alice.room.dataDir;
   await alice.room.stop();
   assert.equal((await hub.repo.getSend(sendId))!.uploaded, false, 'only part of the body is at the hub');
-  assert.equal(hub.blobs.list().length, 1);
+  assert.equal((await hub.bodies.list()).length, 1);
 
   clock.advance(7 * DAY + 1000);
   await bob.rec.waitFor('fileRequestStatusChanged', (m) => m.status === 0);
@@ -548,8 +548,8 @@ test('5b. an accepted offer whose body never reached the hub expires; the sender
   );
   assert.deepEqual(readdirSync(bob.room.files.partialDir), [], "bob's partial body is gone");
   assert.deepEqual((await bob.conn.call('getFileList')).fileList, []);
-  await hub.offers.expire();
-  assert.deepEqual(hub.blobs.list(), [], "the hub's partial body is gone");
+  await hub.expiry.expire();
+  assert.deepEqual(await hub.bodies.list(), [], "the hub's partial body is gone");
 
   const again = await restartRoom(bed, dataDir, 'alice');
   const status = await again.waitFor('fileRequestStatusChanged');
@@ -562,7 +562,7 @@ test('5b. an accepted offer whose body never reached the hub expires; the sender
   assert.equal((await conn.call('getFileRequestInfo', { fileRequestId: sendId })).status, 0);
   assert.deepEqual((await conn.call('getFileTransferHistory')).filesRequests, []);
   // Nothing was uploaded after the restart.
-  assert.deepEqual(hub.blobs.list(), []);
+  assert.deepEqual(await hub.bodies.list(), []);
 });
 
 test('5c. accepting an offer that expired at the hub without this room hearing of it: 409, then status 0', async () => {
@@ -651,7 +651,7 @@ test('6. a body that fails its checksum: status 0 "failed" on both sides, nothin
   assert.deepEqual((await bob.conn.call('getFileTransferHistory')).filesRequests, []);
   assert.deepEqual((await alice.conn.call('getFileTransferHistory')).filesRequests, []);
   // Nor at the hub.
-  assert.deepEqual(hub.blobs.list(), []);
+  assert.deepEqual(await hub.bodies.list(), []);
   // Nothing more arrives later (a late retry would show up as another event).
   await bob.conn.call('getFileRequestInfo', { fileRequestId: offerId });
   assert.equal(bob.rec.statuses(offerId).filter((s) => s === 0).length, 1);

@@ -1,0 +1,67 @@
+import { Readable } from 'node:stream';
+import type { BlobStore, UploadRef } from './blob-store.js';
+import { followBody, type RelayCounters } from './body-follower.js';
+import { BodySignals } from './body-signals.js';
+import { BodyUploads } from './body-uploads.js';
+
+/** One piece read ahead per recipient: ten recipients of one body hold tens, not hundreds, of MiB. */
+const READ_AHEAD = 2 << 20;
+
+/**
+ * The bodies at the hub (architecture.md, "Moving a file"), content-addressed by sha256: uploads verified into the
+ * store, and downloads that follow an upload while it is still arriving. Built from a BlobStore, whichever it is.
+ */
+export class Bodies {
+  readonly relayed: RelayCounters = { fromMemory: 0, fromStore: 0 };
+  private readonly signals = new BodySignals();
+  private readonly uploads: BodyUploads;
+
+  constructor(private readonly store: BlobStore) {
+    this.uploads = new BodyUploads(store, this.signals);
+  }
+
+  isComplete(sha256: string): Promise<boolean> {
+    return this.store.has(sha256);
+  }
+
+  /** Bytes of this body the hub holds for this uploader: all of it when complete, else what its upload holds. */
+  async held(upload: UploadRef, size: number): Promise<number> {
+    if (await this.store.has(upload.sha256)) return size;
+    return this.uploads.heldHere(upload) ?? (await this.store.held(upload));
+  }
+
+  append(
+    upload: UploadRef,
+    offset: number,
+    size: number,
+    source: Readable,
+    onBytes: (bytes: number) => void,
+  ): Promise<{ held: number; complete: boolean }> {
+    return this.uploads.append(upload, offset, size, source, onBytes);
+  }
+
+  /** The body from `start` to `size` as a stream that follows the upload as it grows. */
+  read(upload: UploadRef, start: number, size: number, signal: AbortSignal): Readable {
+    const sources = {
+      store: this.store,
+      signals: this.signals,
+      heldHere: (ref: UploadRef) => this.uploads.heldHere(ref),
+      counters: this.relayed,
+    };
+    return Readable.from(followBody(sources, upload, start, size, signal), {
+      objectMode: false,
+      highWaterMark: READ_AHEAD,
+    });
+  }
+
+  /** Removes a body and its uploads (but one still writing); a reader still following it ends. */
+  async remove(sha256: string): Promise<void> {
+    this.signals.removed(sha256);
+    await this.store.remove(sha256, this.uploads.forget(sha256));
+  }
+
+  /** The sha256 of every body present, complete or being uploaded. */
+  list(): Promise<string[]> {
+    return this.store.list();
+  }
+}

@@ -1,0 +1,133 @@
+import { createHash, type Hash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { BlobError, type BlobStore, type UploadRef } from './blob-store.js';
+import type { BodySignals } from './body-signals.js';
+
+/** What one upload known to this process holds, and the hash of exactly those bytes. */
+interface UploadState {
+  held: number;
+  hash: Hash | null;
+  hashedBytes: number;
+  writing: boolean;
+}
+
+const uploadKey = ({ sha256, uploader }: UploadRef) => `${sha256}.${uploader}`;
+
+/** Passes `source` on, refusing (before it is written) the first byte past `room`. */
+async function* within(source: Readable, room: number, size: number, held: () => number) {
+  let arriving = 0;
+  for await (const chunk of source) {
+    const bytes = chunk as Buffer;
+    arriving += bytes.length;
+    if (arriving > room)
+      throw new BlobError('too_large', `the body is larger than the ${size} bytes offered`, held());
+    yield bytes;
+  }
+}
+
+/**
+ * Uploads of bodies into the store, one writer per upload: each appends where the last one stopped, every byte is
+ * hashed as it is held, and when the last one arrives the body is verified against its sha256 and finished, or
+ * discarded. The chunks are handed to the readers following the upload as they are held.
+ */
+export class BodyUploads {
+  private readonly states = new Map<string, UploadState>();
+
+  constructor(
+    private readonly store: BlobStore,
+    private readonly signals: BodySignals,
+  ) {}
+
+  /** Bytes held by an upload known to this process (writing now or earlier), or undefined. */
+  heldHere(upload: UploadRef): number | undefined {
+    return this.states.get(uploadKey(upload))?.held;
+  }
+
+  /** Forgets the uploads of a body that are not writing; resolves to the uploaders of those that are. */
+  forget(sha256: string): Set<string> {
+    const writing = new Set<string>();
+    for (const [key, state] of this.states) {
+      if (!key.startsWith(`${sha256}.`)) continue;
+      if (state.writing) writing.add(key.slice(sha256.length + 1));
+      else this.states.delete(key);
+    }
+    return writing;
+  }
+
+  private async state(upload: UploadRef): Promise<UploadState> {
+    const key = uploadKey(upload);
+    const known = this.states.get(key);
+    if (known) return known;
+    const held = await this.store.create(upload);
+    // Another append may have started it while the store answered: there is one state per upload.
+    const state = this.states.get(key) ?? { held, hash: null, hashedBytes: 0, writing: false };
+    this.states.set(key, state);
+    return state;
+  }
+
+  /**
+   * Appends `source` at `offset` (which must be what the hub already holds). When the last byte of `size` arrives
+   * the body is verified against its sha256 and becomes the body; a mismatch discards it.
+   */
+  async append(
+    upload: UploadRef,
+    offset: number,
+    size: number,
+    source: Readable,
+    onBytes: (bytes: number) => void,
+  ): Promise<{ held: number; complete: boolean }> {
+    if (await this.store.has(upload.sha256)) return { held: size, complete: true };
+    const state = await this.state(upload);
+    if (state.writing) throw new BlobError('busy', 'another upload of this body is in progress', state.held);
+    if (offset !== state.held) {
+      throw new BlobError('offset', `the hub holds ${state.held} bytes, not ${offset}`, state.held);
+    }
+    state.writing = true;
+    try {
+      const hash = await this.hashOfHeld(upload, state);
+      await this.store.append(
+        upload,
+        state.held,
+        within(source, size - state.held, size, () => state.held),
+        (chunk) => {
+          state.held += chunk.length;
+          state.hashedBytes += chunk.length;
+          onBytes(chunk.length);
+          this.signals.written(upload, chunk, state.held - chunk.length);
+          hash.update(chunk);
+        },
+      );
+      if (state.held < size) return { held: state.held, complete: false };
+      return await this.verify(upload, hash.digest('hex'), size);
+    } finally {
+      state.writing = false;
+    }
+  }
+
+  /** The hash of the bytes held; after a restart it is computed once, from the store. */
+  private async hashOfHeld(upload: UploadRef, state: UploadState): Promise<Hash> {
+    if (state.hash && state.hashedBytes === state.held) return state.hash;
+    const hash = createHash('sha256');
+    state.hash = hash;
+    state.hashedBytes = 0;
+    for await (const chunk of this.store.read(upload, 0, state.held)) {
+      hash.update(chunk);
+      state.hashedBytes += chunk.length;
+    }
+    return hash;
+  }
+
+  private async verify(upload: UploadRef, digest: string, size: number) {
+    this.states.delete(uploadKey(upload));
+    if (digest !== upload.sha256) {
+      await this.store.discard(upload);
+      this.signals.failed(upload.sha256);
+      this.signals.changed(upload);
+      throw new BlobError('mismatch', `the body's sha256 is ${digest}, not the ${upload.sha256} offered`);
+    }
+    await this.store.finish(upload);
+    this.signals.completed(upload.sha256);
+    this.signals.changed(upload);
+    return { held: size, complete: true };
+  }
+}

@@ -1,0 +1,76 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../common/clock.js';
+import type { BodyNeeds } from './body-needs.js';
+import type { OfferViews } from './offer-views.js';
+import type { HubRepository, OfferRow, SendRow } from './repository.js';
+import { ACTIVE_OFFER_STATES } from './send-status.js';
+
+/**
+ * Offers past their time expire (room-api.md §8): waiting ones, and accepted ones whose body never arrived. An
+ * accepted offer whose body the hub holds gets one more period to be downloaded.
+ */
+export class OfferExpiry {
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribeClock: (() => void) | undefined;
+
+  constructor(
+    private readonly parts: {
+      repo: HubRepository;
+      views: OfferViews;
+      needs: BodyNeeds;
+      clock: Clock;
+      logger: Logger;
+      offerTtlMs: number;
+    },
+  ) {}
+
+  start(): void {
+    // Every 30 s, or ten times per TTL when an operator sets a short one, so an offer ends close to its deadline.
+    const everyMs = Math.min(30_000, Math.max(100, Math.floor(this.parts.offerTtlMs / 10)));
+    this.timer = setInterval(() => void this.expire(), everyMs);
+    this.timer.unref();
+    this.unsubscribeClock = this.parts.clock.onAdvance(() => void this.expire());
+    void this.expire();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.unsubscribeClock?.();
+  }
+
+  async expire(): Promise<void> {
+    const { repo, views, needs, clock, logger } = this.parts;
+    const now = clock.now();
+    try {
+      for (const send of await repo.expiredSends(now)) {
+        const expired = await this.expireSend(send, now);
+        for (const offer of expired) views.pushOfferState(offer, 'expired');
+        await views.pushSendState(send.sendId);
+        await needs.collect(send.sendId);
+      }
+    } catch (error) {
+      logger.error({ err: error }, 'offer expiry failed');
+    }
+  }
+
+  /** One send's offers expire and the send closes, in one transaction; resolves to the offers that expired. */
+  private expireSend({ sendId }: SendRow, now: number): Promise<OfferRow[]> {
+    return this.parts.repo.transaction(async (tx) => {
+      const send = await tx.getSend(sendId);
+      if (!send) return [];
+      const hardDeadline = send.expiresAt + this.parts.offerTtlMs;
+      const expired: OfferRow[] = [];
+      for (const offer of await tx.offersOfSend(sendId)) {
+        const due =
+          offer.state === 'waiting' ||
+          (offer.state === 'accepted' && (!send.uploaded || now >= hardDeadline));
+        if (due && (await tx.transitionOffer(offer.offerId, ACTIVE_OFFER_STATES, 'expired', {}, now))) {
+          expired.push(offer);
+        }
+      }
+      if (!send.uploaded && !send.closed)
+        await tx.updateSend(sendId, { closed: true, closedReason: 'expired' });
+      return expired;
+    });
+  }
+}

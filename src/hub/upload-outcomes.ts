@@ -1,0 +1,55 @@
+import type { Clock } from '../common/clock.js';
+import { Status } from '../protocol/common-types.js';
+import type { BodyNeeds } from './body-needs.js';
+import type { OfferViews } from './offer-views.js';
+import type { HubRepository, OfferRow } from './repository.js';
+import { ACTIVE_OFFER_STATES, sendStatus } from './send-status.js';
+
+/** What a finished upload means for the sends of its body: done when verified, failed when not. */
+export class UploadOutcomes {
+  constructor(
+    private readonly repo: HubRepository,
+    private readonly views: OfferViews,
+    private readonly needs: BodyNeeds,
+    private readonly clock: Clock,
+  ) {}
+
+  /** A body is complete and verified at the hub: the sends of it that were uploading are done. */
+  async completed(sha256: string): Promise<void> {
+    for (const send of await this.repo.sendsBySha(sha256)) {
+      if (send.uploaded || send.closed) continue;
+      const { status } = sendStatus(send, await this.repo.offersOfSend(send.sendId));
+      if (status !== Status.Transferring) continue;
+      await this.repo.updateSend(send.sendId, { uploaded: true });
+      await this.views.pushSendState(send.sendId);
+      await this.needs.collect(send.sendId);
+    }
+  }
+
+  /**
+   * A body uploaded by `uploader` failed its check: its sends by that account fail with every offer still open,
+   * all in one transaction; the rooms are told after it.
+   */
+  async mismatched(sha256: string, uploader: string): Promise<void> {
+    const now = this.clock.now();
+    const { sends, offers } = await this.repo.transaction(async (tx) => {
+      const failed = { sends: [] as string[], offers: [] as OfferRow[] };
+      for (const send of await tx.sendsBySha(sha256)) {
+        if (send.uploaded || send.closed || send.sender !== uploader) continue;
+        await tx.updateSend(send.sendId, { closed: true, closedReason: 'failed' });
+        failed.sends.push(send.sendId);
+        for (const offer of await tx.offersOfSend(send.sendId)) {
+          if (await tx.transitionOffer(offer.offerId, ACTIVE_OFFER_STATES, 'failed', {}, now)) {
+            failed.offers.push(offer);
+          }
+        }
+      }
+      return failed;
+    });
+    for (const offer of offers) this.views.pushOfferState(offer, 'failed');
+    for (const sendId of sends) {
+      await this.views.pushSendState(sendId);
+      await this.needs.collect(sendId);
+    }
+  }
+}
