@@ -1,5 +1,4 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { TSchema } from '@sinclair/typebox';
 import { methods, type MethodName } from './methods.js';
 import { ApiError, ErrorCode } from './errors.js';
 
@@ -9,10 +8,6 @@ const ajv = new Ajv({ allErrors: false, strict: true, verbose: true });
 ajv.addKeyword({ keyword: 'expect', schemaType: 'string' });
 
 const compiled = new Map<MethodName, ValidateFunction>();
-
-export function compileSchema(schema: TSchema): ValidateFunction {
-  return ajv.compile(schema);
-}
 
 interface SchemaLike {
   const?: unknown;
