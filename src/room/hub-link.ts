@@ -12,6 +12,7 @@ import {
   type LinkPush,
   type LinkReply,
 } from '../protocol/hub-link.js';
+import { urlHost } from '../protocol/url-host.js';
 import { Backoff } from '../common/backoff.js';
 
 export class LinkError extends Error {
@@ -110,7 +111,7 @@ export class HubLink extends EventEmitter {
     const generation = this.generation;
     this.state = 'connecting';
     this.emit('connecting');
-    const host = target.host.includes(':') && !target.host.startsWith('[') ? `[${target.host}]` : target.host;
+    const host = urlHost(target.host);
     const socket = new WebSocket(`ws://${host}:${target.port}${LINK_PATH}`, LINK_SUBPROTOCOL, {
       handshakeTimeout: 5000,
       maxPayload: LINK_MAX_MESSAGE_BYTES,
