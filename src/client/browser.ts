@@ -82,5 +82,16 @@ export class BrowserRoomClient extends RoomClient {
 export { BrowserRoomClient as RoomClient };
 export { RoomApiError, RoomConnectionError } from './errors.js';
 export { TransferFailedError, untilDelivered } from './transfer-helpers.js';
+export {
+  appStateText,
+  asLabel,
+  availabilityText,
+  formatFullTime,
+  formatSize,
+  formatSpeed,
+  formatTime,
+  loginResultText,
+  type FormatStyle,
+} from './format.js';
 export type { EventMessage, RoomEvents } from './connection.js';
 export type { CallOptions, ConnectionState, Reply, RoomApiMethods, RoomClientOptions } from './client.js';
