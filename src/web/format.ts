@@ -1,6 +1,7 @@
 /**
- * Sizes, speeds, times and reasons, as a person reads them. Sizes, speeds, times and the words for the Room API's
- * codes come from the SDK's formatting module (shared with the CLI), written in the viewer's locale.
+ * What the page shows and reads, in words: sizes, speeds and times in the viewer's locale, and the words for the
+ * Room API's codes, all from the SDK's formatting module (shared with the CLI); here the page's own sentences for
+ * why a request ended, and the forms of TrueConf IDs and conference names a person types.
  */
 import {
   appStateText,
