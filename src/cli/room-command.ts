@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import type { Room } from '../room/room.js';
 import { DEFAULT_HUB_PORT, ROOM_DEFAULT_PORTS } from '../common/defaults.js';
+import { urlHost } from '../protocol/url-host.js';
 import { collect, parseHostPort, parsePort, parseSize } from './parse.js';
 import { UsageError, runUntilSignal } from './process.js';
 
@@ -103,7 +104,7 @@ export function roomCommand(): Command {
       // Signal handlers first: whoever reads the ready line may send Ctrl-C at once.
       const stopped = runUntilSignal(() => room.stop());
       console.log(
-        `roomfiles room ${room.name} listening: web http://${options.host}:${room.webPort}/ ` +
+        `roomfiles room ${room.name} listening: web http://${urlHost(options.host)}:${room.webPort}/ ` +
           `api ${room.apiPort} http ${room.httpPort}`,
       );
       await stopped;

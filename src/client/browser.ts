@@ -1,7 +1,21 @@
 import { RoomClient, type RoomClientOptions } from './client.js';
 import type { WebSocketLike } from './connection.js';
 import { RoomApiError } from './errors.js';
+import { errorBodyMessage } from '../protocol/error-body.js';
 import { untilDelivered, type TransferWatchOptions } from './transfer-helpers.js';
+
+/** The fileId of an upload's reply `{ fileId, fileName, fileSize }` (room-api.md §7), if the text is one. */
+function uploadedFileId(text: string): number | undefined {
+  try {
+    const body: unknown = JSON.parse(text);
+    if (typeof body === 'object' && body !== null && 'fileId' in body && typeof body.fileId === 'number') {
+      return body.fileId > 0 ? body.fileId : undefined;
+    }
+  } catch {
+    // Not JSON: not an upload's reply.
+  }
+  return undefined;
+}
 
 /** The browser entry point of the SDK: the page's own WebSocket and fetch; files are Blobs. */
 export class BrowserRoomClient extends RoomClient {
@@ -45,14 +59,9 @@ export class BrowserRoomClient extends RoomClient {
       xhr.upload.onprogress = (event) => options.onProgress?.(event.loaded, event.total);
       xhr.onerror = () => reject(new RoomApiError('upload', 'the upload was interrupted', 0));
       xhr.onload = () => {
-        let body: { fileId?: number; error?: string } = {};
-        try {
-          body = JSON.parse(xhr.responseText);
-        } catch {
-          // not JSON
-        }
-        if (xhr.status === 200 && body.fileId) resolve(body.fileId);
-        else reject(new RoomApiError('upload', body.error ?? `HTTP ${xhr.status}`, xhr.status));
+        const fileId = xhr.status === 200 ? uploadedFileId(xhr.responseText) : undefined;
+        if (fileId !== undefined) resolve(fileId);
+        else reject(new RoomApiError('upload', errorBodyMessage(xhr.responseText, xhr.status), xhr.status));
       };
       xhr.send(form);
     });
@@ -73,5 +82,16 @@ export class BrowserRoomClient extends RoomClient {
 export { BrowserRoomClient as RoomClient };
 export { RoomApiError, RoomConnectionError } from './errors.js';
 export { TransferFailedError, untilDelivered } from './transfer-helpers.js';
+export {
+  appStateText,
+  asLabel,
+  availabilityText,
+  formatFullTime,
+  formatSize,
+  formatSpeed,
+  formatTime,
+  loginResultText,
+  type FormatStyle,
+} from './format.js';
 export type { EventMessage, RoomEvents } from './connection.js';
 export type { CallOptions, ConnectionState, Reply, RoomApiMethods, RoomClientOptions } from './client.js';

@@ -1,4 +1,5 @@
 import { methods, type MethodName, type MethodParams, type MethodReply } from '../protocol/methods.js';
+import { urlHost } from '../protocol/url-host.js';
 import { RoomConnection, type EventMessage, type WebSocketFactory } from './connection.js';
 import { RoomApiError, RoomConnectionError } from './errors.js';
 import { EventRegistry } from './event-registry.js';
@@ -88,7 +89,7 @@ async function resolveEndpoint(options: RoomClientOptions): Promise<Endpoint> {
     throw new RoomConnectionError('give the API port, the web port, or a URL', 'usage');
   }
   const doFetch = options.fetch ?? fetch;
-  const hostPart = host.includes(':') ? `[${host}]` : host;
+  const hostPart = urlHost(host);
   let config: { config?: { websocket?: { port?: unknown }; http?: { port?: unknown } } };
   let response: Response;
   try {
@@ -266,7 +267,7 @@ export class RoomClient extends EventRegistry {
         'usage',
       );
     }
-    const hostPart = this.host.includes(':') ? `[${this.host}]` : this.host;
+    const hostPart = urlHost(this.host);
     const connection = new RoomConnection({
       url: `ws://${hostPart}:${this.apiPort}/`,
       createSocket,
@@ -450,7 +451,7 @@ export class RoomClient extends EventRegistry {
 
   /** The HTTP server's base URL, e.g. `http://127.0.0.1:8766`. */
   get httpBase(): string {
-    const hostPart = this.host.includes(':') ? `[${this.host}]` : this.host;
+    const hostPart = urlHost(this.host);
     return `http://${hostPart}:${this.httpPort}`;
   }
 

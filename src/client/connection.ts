@@ -23,8 +23,14 @@ export interface RoomConnectionOptions {
   timeoutMs?: number;
 }
 
-/** An event as it arrives: `{ method: 'event', event: <name>, ...fields }` (see {@link RoomEvents} for each one's fields). */
-export type EventMessage<E extends EventName = EventName> = { method: 'event'; event: E } & EventFields<E>;
+/**
+ * An event as it arrives: `{ method: 'event', event: <name>, ...fields }` (see {@link RoomEvents} for each one's
+ * fields). Without a name it is the union of every event, so a `switch (event.event)` narrows it to that event's
+ * fields.
+ */
+export type EventMessage<E extends EventName = EventName> = E extends EventName
+  ? { method: 'event'; event: E } & EventFields<E>
+  : never;
 
 type EventFieldsByName = { [E in EventName]: EventFields<E> };
 

@@ -26,6 +26,17 @@ export {
 } from './connection.js';
 export { RoomApiError, RoomConnectionError } from './errors.js';
 export { TransferFailedError, untilDelivered, type TransferWatchOptions } from './transfer-helpers.js';
+export {
+  appStateText,
+  asLabel,
+  availabilityText,
+  formatFullTime,
+  formatSize,
+  formatSpeed,
+  formatTime,
+  loginResultText,
+  type FormatStyle,
+} from './format.js';
 export type { TransferProgress } from './node-files.js';
 export type { MethodName, MethodParams, MethodReply } from '../protocol/methods.js';
 export type { EventName, EventFields } from '../protocol/events.js';

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { once } from 'node:events';
 import { RoomApiError } from './errors.js';
+import { readErrorBody } from '../protocol/error-body.js';
 
 export interface TransferProgress {
   /** Bytes moved so far (including those of an earlier attempt, on resume). */
@@ -16,15 +17,8 @@ export interface TransferProgress {
 }
 
 async function errorFrom(response: IncomingMessage, what: string): Promise<RoomApiError> {
-  let text = '';
-  for await (const chunk of response) text += chunk;
-  let message = text;
-  try {
-    message = (JSON.parse(text) as { error?: string }).error ?? text;
-  } catch {
-    // not JSON
-  }
-  return new RoomApiError(what, message || `HTTP ${response.statusCode}`, response.statusCode ?? 0);
+  const status = response.statusCode ?? 0;
+  return new RoomApiError(what, await readErrorBody(response, status), status);
 }
 
 /** A multipart/form-data body around one streamed file part, with its exact length (no chunked encoding). */

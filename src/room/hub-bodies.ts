@@ -1,6 +1,8 @@
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { BLOB_PATH, UPLOAD_OFFSET_HEADER } from '../protocol/body-routes.js';
+import { urlHost } from '../protocol/url-host.js';
+import { readErrorBody } from '../protocol/error-body.js';
 import type { HubTarget } from './hub-link.js';
 
 export class BodyTransferError extends Error {
@@ -16,25 +18,14 @@ export class BodyTransferError extends Error {
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
 function url(target: HubTarget, path: string): string {
-  const host = target.host.includes(':') && !target.host.startsWith('[') ? `[${target.host}]` : target.host;
-  return `http://${host}:${target.port}${path}`;
+  return `http://${urlHost(target.host)}:${target.port}${path}`;
 }
 
 async function errorOf(response: IncomingMessage): Promise<BodyTransferError> {
-  let text = '';
-  for await (const chunk of response) text += chunk;
-  let message = text;
-  try {
-    message = (JSON.parse(text) as { error?: string }).error ?? text;
-  } catch {
-    // not JSON: keep the text
-  }
+  const status = response.statusCode ?? 0;
+  const message = await readErrorBody(response, status);
   const offset = Number(response.headers[UPLOAD_OFFSET_HEADER]);
-  return new BodyTransferError(
-    response.statusCode ?? 0,
-    message,
-    Number.isFinite(offset) ? offset : undefined,
-  );
+  return new BodyTransferError(status, message, Number.isFinite(offset) ? offset : undefined);
 }
 
 /**

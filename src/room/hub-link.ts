@@ -12,6 +12,7 @@ import {
   type LinkResult,
 } from '../protocol/hub-link.js';
 import { checkLinkFailure, checkLinkPush, checkLinkReply, isLinkPush } from '../protocol/hub-link-checks.js';
+import { urlHost } from '../protocol/url-host.js';
 import { Backoff } from '../common/backoff.js';
 import { keepAlive, type Heartbeat } from '../common/heartbeat.js';
 
@@ -114,7 +115,7 @@ export class HubLink extends EventEmitter {
     const generation = this.generation;
     this.state = 'connecting';
     this.emit('connecting');
-    const host = target.host.includes(':') && !target.host.startsWith('[') ? `[${target.host}]` : target.host;
+    const host = urlHost(target.host);
     const socket = new WebSocket(`ws://${host}:${target.port}${LINK_PATH}`, LINK_SUBPROTOCOL, {
       handshakeTimeout: 5000,
       maxPayload: LINK_MAX_MESSAGE_BYTES,

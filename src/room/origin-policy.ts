@@ -1,4 +1,5 @@
 import { networkInterfaces } from 'node:os';
+import { urlHost } from '../protocol/url-host.js';
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
@@ -11,10 +12,10 @@ function ownHostNames(bindHost: string): Set<string> {
   const names = new Set(LOOPBACK_NAMES);
   if (isWildcard(bindHost)) {
     for (const list of Object.values(networkInterfaces())) {
-      for (const info of list ?? []) names.add(info.family === 'IPv6' ? `[${info.address}]` : info.address);
+      for (const info of list ?? []) names.add(urlHost(info.address));
     }
   } else {
-    names.add(bindHost.includes(':') && !bindHost.startsWith('[') ? `[${bindHost}]` : bindHost);
+    names.add(urlHost(bindHost));
   }
   return names;
 }

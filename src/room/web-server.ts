@@ -1,9 +1,12 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createFastify } from '../common/fastify.js';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import { ConfigJson, ConfigJsonParams } from '../protocol/http-routes.js';
+import { errorReplier, pathOf, sendError } from './http/errors.js';
 
 export interface WebServerDeps {
   logger: Logger;
@@ -50,7 +53,7 @@ export function contentSecurityPolicy(
  * interface a person uses.
  */
 export function buildWebServer(deps: WebServerDeps): FastifyInstance {
-  const app = createFastify(deps.logger);
+  const app = createFastify(deps.logger).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
@@ -59,13 +62,17 @@ export function buildWebServer(deps: WebServerDeps): FastifyInstance {
     reply.header('content-security-policy', contentSecurityPolicy(request.headers.host, deps.ports()));
   });
 
-  app.get('/public/:name/config.json', async (_request, reply) => {
-    const { websocket, http } = deps.ports();
-    reply.header('cache-control', 'no-store');
-    return {
-      config: { websocket: { hostname: null, port: websocket }, http: { hostname: null, port: http } },
-    };
-  });
+  app.get(
+    '/public/:name/config.json',
+    { schema: { params: ConfigJsonParams, response: { 200: ConfigJson } } },
+    async (_request, reply) => {
+      const { websocket, http } = deps.ports();
+      reply.header('cache-control', 'no-store');
+      return {
+        config: { websocket: { hostname: null, port: websocket }, http: { hostname: null, port: http } },
+      };
+    },
+  );
 
   const root = deps.webRoot ?? defaultWebRoot;
   if (existsSync(root)) {
@@ -88,8 +95,7 @@ export function buildWebServer(deps: WebServerDeps): FastifyInstance {
         ),
     );
   }
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: `no page ${request.url.split('?')[0]}`, errorCode: 404 }),
-  );
+  app.setNotFoundHandler((request, reply) => sendError(reply, 404, `no page ${pathOf(request)}`));
+  app.setErrorHandler(errorReplier(deps.logger));
   return app;
 }

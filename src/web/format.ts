@@ -1,47 +1,27 @@
-/** Sizes, speeds, times and reasons, as a person reads them (in the viewer's locale). */
+/**
+ * What the page shows and reads, in words: sizes, speeds and times in the viewer's locale, and the words for the
+ * Room API's codes, all from the SDK's formatting module (shared with the CLI); here the page's own sentences for
+ * why a request ended, and the forms of TrueConf IDs and conference names a person types.
+ */
+import {
+  appStateText,
+  asLabel,
+  availabilityText,
+  formatFullTime as fullTime,
+  formatSize as size,
+  formatSpeed as speed,
+  formatTime as time,
+  loginResultText,
+} from '../client/browser.js';
 
-const UNITS = ['KB', 'MB', 'GB', 'TB'];
+export { asLabel, availabilityText };
 
-function number(value: number, fractionDigits: number): string {
-  return value.toLocaleString(undefined, { maximumFractionDigits: fractionDigits });
-}
-
-/** 0 bytes, 512 bytes, 1.5 KB, 20 MB, 4 GB: powers of 1024, one decimal below 10, none above. */
-export function formatSize(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return '—';
-  if (bytes < 1024) return `${number(bytes, 0)} ${bytes === 1 ? 'byte' : 'bytes'}`;
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${number(value, value < 10 ? 1 : 0)} ${UNITS[unit]}`;
-}
-
-export function formatSpeed(bytesPerSecond: number): string {
-  return `${formatSize(Math.max(0, Math.round(bytesPerSecond)))}/s`;
-}
-
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
-const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
-
+export const formatSize = (bytes: number) => size(bytes, 'local');
+export const formatSpeed = (bytesPerSecond: number) => speed(bytesPerSecond, 'local');
 /** Today's times as a time of day, older ones with their date. */
-export function formatTime(timestamp: number, now = Date.now()): string {
-  const date = new Date(timestamp);
-  const today = new Date(now);
-  const sameDay =
-    date.getFullYear() === today.getFullYear() &&
-    date.getMonth() === today.getMonth() &&
-    date.getDate() === today.getDate();
-  return sameDay ? timeFormat.format(date) : dateTimeFormat.format(date);
-}
-
+export const formatTime = (timestamp: number) => time(timestamp, 'local');
 /** The same time in full, for a tooltip and `<time dateTime>`. */
-export function formatFullTime(timestamp: number): string {
-  return fullFormat.format(new Date(timestamp));
-}
+export const formatFullTime = (timestamp: number) => fullTime(timestamp, 'local');
 
 export function isoTime(timestamp: number): string {
   return new Date(timestamp).toISOString();
@@ -95,54 +75,9 @@ export function incomingFailure(reason: string | undefined): string {
   }
 }
 
-/** The `login` event's result codes (room-api.md §4). */
-export function loginResult(result: number): string {
-  switch (result) {
-    case 0:
-      return 'Logged in';
-    case 1:
-      return 'Already logged in';
-    case 2:
-      return 'There is no account with that TrueConf ID on this server';
-    case 3:
-      return 'Wrong TrueConf ID or password';
-    case 7:
-      return 'The server is busy or cannot be reached';
-    case 10:
-      return 'This account is locked';
-    default:
-      return `Login failed (code ${result})`;
-  }
-}
-
-export function appStateName(appState: number): string {
-  return (
-    [
-      'Not connected to a server',
-      'Connecting to the server',
-      'Login required',
-      'Logged in',
-      'Invited to a conference',
-      'In a conference',
-      'Leaving a conference',
-    ][appState] ?? `State ${appState}`
-  );
-}
-
-export function availabilityName(availability: number): string {
-  switch (availability) {
-    case 3:
-      return 'Available';
-    case 2:
-      return 'Not logged in';
-    case 0:
-      return 'Forbidden for this account';
-    case 1:
-      return 'Not licensed';
-    default:
-      return 'Unknown';
-  }
-}
+export const loginResult = (result: number) => asLabel(loginResultText(result));
+export const appStateName = (appState: number) => asLabel(appStateText(appState));
+export const availabilityName = (availability: number) => asLabel(availabilityText(availability));
 
 /** `rejectReceived` causes (room-api.md §5). */
 export function rejectCause(cause: number, who: string | undefined): string {

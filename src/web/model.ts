@@ -1,7 +1,6 @@
 import { RoomApiError, RoomConnectionError, type EventMessage } from '../client/browser.js';
 import type { BrowserRoomClient } from '../client/browser.js';
-import type { EventName } from '../protocol/events.js';
-import { normalizePeer, outgoingFailure, rejectCause, loginResult } from './format.js';
+import { asLabel, normalizePeer, outgoingFailure, rejectCause, loginResult } from './format.js';
 import { forgetPeer, rememberPeer, recentPeers, saveReason, savedReasons } from './storage.js';
 
 /**
@@ -134,16 +133,13 @@ function initialState(): RoomState {
 /** A Room API failure in words: the room's own message, which names the problem. */
 export function describeError(error: unknown): string {
   if (error instanceof RoomApiError) {
-    const text = error.error.charAt(0).toUpperCase() + error.error.slice(1);
     if (error.errorCode === 429) return 'Too many attempts: wait a minute, then try again';
-    return text;
+    return asLabel(error.error);
   }
   if (error instanceof RoomConnectionError)
     return 'The connection to the room was lost; try again in a moment';
   return error instanceof Error ? error.message : String(error);
 }
-
-type Fields<E extends EventName> = EventMessage<E> & Record<string, unknown>;
 
 let nextId = 1;
 
@@ -261,7 +257,7 @@ export class RoomModel {
             fileName: item.fileName,
             fileSize: item.size,
             timestamp: item.timestamp,
-            status: item.status as Status,
+            status: item.status,
             statusReason: reasons[item.fileRequestId],
             peerId: item.peerId,
             peerDn: item.peerDn,
@@ -323,7 +319,7 @@ export class RoomModel {
           participants,
           invite: app.appState === 4 ? (state.invite ?? {}) : null,
           transfers,
-          history: history.filesRequests as HistoryItem[],
+          history: history.filesRequests,
           files: Object.fromEntries(files.fileList.map((f) => [f.fileId, true as const])),
         };
       }, true);
@@ -348,7 +344,7 @@ export class RoomModel {
       this.client.getFileList(),
     ]);
     this.set({
-      history: history.filesRequests as HistoryItem[],
+      history: history.filesRequests,
       files: Object.fromEntries(files.fileList.map((f) => [f.fileId, true as const])),
     });
   }
@@ -371,202 +367,221 @@ export class RoomModel {
     });
   }
 
+  /** Each event of the room, typed by its name, to the handler that keeps the state in step with it. */
   private handle(message: EventMessage): void {
-    const e = message as Fields<EventName>;
     switch (message.event) {
-      case 'appStateChanged': {
-        const appState = Number(e.appState);
-        this.set((state) => ({ appState, invite: appState === 4 ? (state.invite ?? {}) : null }));
-        this.later('session', 150, () => void this.refreshSession().catch(() => undefined));
-        break;
-      }
+      case 'appStateChanged':
+        return this.appStateChanged(message);
       case 'serverConnected':
-        this.set({
-          server: { state: 2, server: String(e.server), port: Number(e.port), domain: String(e.domain) },
-        });
-        break;
       case 'serverDisconnected':
-        this.set({ server: { state: 0, server: String(e.server), port: Number(e.port) } });
-        break;
-      case 'login': {
-        const result = Number(e.result);
-        if (result === 0) {
-          this.set({
-            login: { isLoggedIn: true, peerId: e.peerId as string, peerDn: e.peerDn as string },
-            loginOutcome: { ok: true, text: `Logged in as ${e.peerDn ?? e.peerId}` },
-          });
-        } else {
-          this.set({ loginOutcome: { ok: false, text: loginResult(result) } }, true);
-        }
-        break;
-      }
+        return this.serverChanged(message);
+      case 'login':
+        return this.loggedIn(message);
       case 'logout':
-        this.set({ login: { isLoggedIn: false }, loginOutcome: null });
-        break;
+        return this.set({ login: { isLoggedIn: false }, loginOutcome: null });
       case 'fileTransferAvailabilityChanged':
-        this.set({ availability: Number(e.availability) });
-        break;
-      case 'receivedFileRequest': {
-        const id = String(e.fileRequestId);
-        this.updateTransfer(id, (t) => ({
-          ...t,
-          fileRequestId: id,
-          direction: 0,
-          fileName: String(e.fileName),
-          fileSize: Number(e.fileSize),
-          timestamp: Number(e.timestamp),
-          status: 1,
-          peerId: e.peerId as string,
-          peerDn: e.peerDn as string,
-          confId: e.confId as string | undefined,
-          percent: 0,
-        }));
-        this.notice('info', `${e.peerDn || e.peerId} offers you ${e.fileName}`);
-        break;
-      }
+        return this.set({ availability: message.availability });
+      case 'receivedFileRequest':
+        return this.offerReceived(message);
       case 'incomingFileRequestRejected':
         // Rejected requests leave the incoming list (room-api.md §8).
-        this.updateTransfer(String(e.fileRequestId), () => null);
-        break;
+        return this.updateTransfer(message.fileRequestId, () => null);
       case 'incomingFileRequestDownloadingProgress':
-      case 'outgoingFileRequestUploadingProgress': {
-        const id = String(e.fileRequestId);
-        const percent = Number(e.processedPercents);
-        this.updateTransfer(id, (t) =>
-          t
-            ? {
-                ...t,
-                status: t.status === 3 ? 3 : 2,
-                percent: Math.max(t.status === 2 ? t.percent : 0, percent),
-                processed: e.processedSize === undefined ? t.processed : Number(e.processedSize),
-                speed: e.speed === undefined ? t.speed : Number(e.speed),
-              }
-            : null,
-        );
-        break;
-      }
+      case 'outgoingFileRequestUploadingProgress':
+        return this.progressed(message);
       case 'outgoingFileRequestSent':
-      case 'outgoingFileRequestSentToConference': {
-        const id = String(e.fileRequestId);
-        this.updateTransfer(id, (t) => ({
-          percent: 0,
-          ...t,
-          fileRequestId: id,
-          direction: 1,
-          fileName: String(e.fileName),
-          fileSize: Number(e.fileSize),
-          timestamp: Number(e.timestamp),
-          status: t?.status ?? (message.event === 'outgoingFileRequestSent' ? 1 : 2),
-          peerId: e.peerId as string | undefined,
-          peerDn: e.peerDn as string | undefined,
-          confId: e.confId as string | undefined,
-          fileId: Number(e.fileId),
-        }));
-        break;
-      }
-      case 'fileRequestStatusChanged': {
-        const id = String(e.fileRequestId);
-        const status = Number(e.status) as Status;
-        const reason = e.statusReason as string | undefined;
-        if (status === 0 && reason) saveReason(id, reason);
-        this.updateTransfer(id, (t) => ({
-          percent: 0,
-          ...t,
-          fileRequestId: id,
-          direction: Number(e.directionType) as 0 | 1,
-          fileName: String(e.fileName),
-          fileSize: Number(e.fileSize),
-          timestamp: Number(e.timestamp),
-          status,
-          statusReason: status === 0 ? reason : undefined,
-          peerId: (e.peerId as string | undefined) ?? t?.peerId,
-          peerDn: (e.peerDisplayName as string | undefined) ?? t?.peerDn,
-          confId: (e.confId as string | undefined) ?? t?.confId,
-          fileId: e.fileId === undefined ? t?.fileId : Number(e.fileId),
-          ...(status === 3 ? { percent: 100 } : {}),
-        }));
-        if (status === 3 && e.fileId !== undefined) {
-          // The room names a received file's id only once the file is in place: show its Download at once,
-          // not "deleted" until the next file list arrives.
-          const fileId = Number(e.fileId);
-          this.set((state) => ({ files: { ...state.files, [fileId]: true } }));
-        }
-        if (status === 3) this.later('history', 200, () => void this.refreshHistory().catch(() => undefined));
-        if (status === 0 && Number(e.directionType) === 1) {
-          this.notice(
-            'error',
-            `${e.fileName}: ${outgoingFailure(reason, (e.peerDisplayName || e.peerId) as string)}`,
-          );
-        }
-        break;
-      }
+        return this.offerSent(message, 1, {
+          peerId: message.peerId,
+          peerDn: message.peerDn,
+          confId: undefined,
+        });
+      case 'outgoingFileRequestSentToConference':
+        return this.offerSent(message, 2, { peerId: undefined, peerDn: undefined, confId: message.confId });
+      case 'fileRequestStatusChanged':
+        return this.statusChanged(message);
       case 'fileTransferHistoryCleared':
-        this.set({ history: [] });
-        if (e.removedFromDisk)
-          this.later('history', 100, () => void this.refreshHistory().catch(() => undefined));
-        break;
-      case 'fileDeletedFromFileTransferHistory': {
-        const fileId = Number(e.fileId);
-        this.set((state) => {
-          const files = { ...state.files };
-          if (e.removedFromDisk) delete files[fileId];
-          return { history: state.history.filter((h) => h.fileId !== fileId), files };
-        });
-        break;
-      }
+        return this.historyCleared(message.removedFromDisk);
+      case 'fileDeletedFromFileTransferHistory':
+        return this.historyEntryDeleted(message.fileId, message.removedFromDisk);
       case 'conferenceCreated':
-        this.set({
-          conference: {
-            confId: String(e.confId),
-            confTitle: String(e.confTitle),
-            confType: Number(e.confType),
-            owner: e.conferenceOwner as string,
-          },
-          invite: null,
-        });
-        this.later('participants', 100, () => void this.refreshParticipants().catch(() => undefined));
-        break;
+        return this.conferenceCreated(message);
       case 'conferenceDeleted':
-        this.set((state) =>
-          state.conference && state.conference.confId !== e.confId
-            ? {}
-            : { conference: null, participants: [] },
-        );
-        break;
+        return this.conferenceDeleted(message.confId);
       case 'inviteReceived':
-        this.set(
-          {
-            invite: {
-              peerId: e.peerId as string,
-              peerDn: e.peerDn as string,
-              confTitle: e.confTitle as string,
-              confId: e.confId as string,
-            },
-          },
-          true,
-        );
-        this.notice('info', `${e.peerDn || e.peerId} invites you to “${e.confTitle}”`);
-        break;
+        return this.inviteReceived(message);
       case 'rejectSent':
-        this.set({ invite: null });
-        break;
+        return this.set({ invite: null });
       case 'rejectReceived':
-        this.notice('info', rejectCause(Number(e.cause), (e.peerDn || e.peerId) as string | undefined));
-        break;
+        return this.notice('info', rejectCause(message.cause, message.peerDn || message.peerId));
       case 'newParticipantInConference':
-        this.set((state) => ({
-          participants: [
-            ...state.participants.filter((p) => p.peerId !== e.peerId),
-            { peerId: String(e.peerId), peerDn: String(e.peerDn), role: Number(e.role) },
-          ],
-        }));
-        break;
+        return this.participantJoined(message);
       case 'participantLeftConference':
-        this.set((state) => ({ participants: state.participants.filter((p) => p.peerId !== e.peerId) }));
-        break;
+        return this.participantLeft(message.peerId);
       default:
-        break;
+        // The page shows nothing of the others (authorization, the HTTP server's settings and state).
+        return;
     }
+  }
+
+  private serverChanged(e: EventMessage<'serverConnected' | 'serverDisconnected'>): void {
+    const server =
+      e.event === 'serverConnected'
+        ? { state: 2, server: e.server, port: e.port, domain: e.domain }
+        : { state: 0, server: e.server, port: e.port };
+    this.set({ server });
+  }
+
+  private appStateChanged({ appState }: EventMessage<'appStateChanged'>): void {
+    this.set((state) => ({ appState, invite: appState === 4 ? (state.invite ?? {}) : null }));
+    this.later('session', 150, () => void this.refreshSession().catch(() => undefined));
+  }
+
+  private loggedIn({ result, peerId, peerDn }: EventMessage<'login'>): void {
+    if (result !== 0) {
+      this.set({ loginOutcome: { ok: false, text: loginResult(result) } }, true);
+      return;
+    }
+    this.set({
+      login: { isLoggedIn: true, peerId, peerDn },
+      loginOutcome: { ok: true, text: `Logged in as ${peerDn ?? peerId}` },
+    });
+  }
+
+  private offerReceived(e: EventMessage<'receivedFileRequest'>): void {
+    const id = e.fileRequestId;
+    this.updateTransfer(id, (t) => ({
+      ...t,
+      fileRequestId: id,
+      direction: 0,
+      fileName: e.fileName,
+      fileSize: e.fileSize,
+      timestamp: e.timestamp,
+      status: 1,
+      peerId: e.peerId,
+      peerDn: e.peerDn,
+      confId: e.confId,
+      percent: 0,
+    }));
+    this.notice('info', `${e.peerDn || e.peerId} offers you ${e.fileName}`);
+  }
+
+  /** Progress of a request this page knows: never backwards while it runs; a done request stays done. */
+  private progressed(
+    e: EventMessage<'incomingFileRequestDownloadingProgress' | 'outgoingFileRequestUploadingProgress'>,
+  ): void {
+    this.updateTransfer(e.fileRequestId, (t) =>
+      t
+        ? {
+            ...t,
+            status: t.status === 3 ? 3 : 2,
+            percent: Math.max(t.status === 2 ? t.percent : 0, e.processedPercents),
+            processed: e.processedSize === undefined ? t.processed : e.processedSize,
+            speed: e.speed === undefined ? t.speed : e.speed,
+          }
+        : null,
+    );
+  }
+
+  /**
+   * An outgoing request the room created (this page's send or another client's): `status` is where it starts,
+   * waiting for a user's answer (1) or already moving to a conference (2), unless an event said more already.
+   */
+  private offerSent(
+    e: EventMessage<'outgoingFileRequestSent' | 'outgoingFileRequestSentToConference'>,
+    status: Status,
+    to: Pick<Transfer, 'peerId' | 'peerDn' | 'confId'>,
+  ): void {
+    const id = e.fileRequestId;
+    this.updateTransfer(id, (t) => ({
+      percent: 0,
+      ...t,
+      fileRequestId: id,
+      direction: 1,
+      fileName: e.fileName,
+      fileSize: e.fileSize,
+      timestamp: e.timestamp,
+      status: t?.status ?? status,
+      ...to,
+      fileId: e.fileId,
+    }));
+  }
+
+  private statusChanged(e: EventMessage<'fileRequestStatusChanged'>): void {
+    const { fileRequestId: id, status, statusReason: reason, fileId } = e;
+    if (status === 0 && reason) saveReason(id, reason);
+    this.updateTransfer(id, (t) => ({
+      percent: 0,
+      ...t,
+      fileRequestId: id,
+      direction: e.directionType,
+      fileName: e.fileName,
+      fileSize: e.fileSize,
+      timestamp: e.timestamp,
+      status,
+      statusReason: status === 0 ? reason : undefined,
+      peerId: e.peerId ?? t?.peerId,
+      peerDn: e.peerDisplayName ?? t?.peerDn,
+      confId: e.confId ?? t?.confId,
+      fileId: fileId ?? t?.fileId,
+      ...(status === 3 ? { percent: 100 } : {}),
+    }));
+    if (status === 3 && fileId !== undefined) {
+      // The room names a received file's id only once the file is in place: show its Download at once,
+      // not "deleted" until the next file list arrives.
+      this.set((state) => ({ files: { ...state.files, [fileId]: true } }));
+    }
+    if (status === 3) this.later('history', 200, () => void this.refreshHistory().catch(() => undefined));
+    if (status === 0 && e.directionType === 1) {
+      this.notice('error', `${e.fileName}: ${outgoingFailure(reason, e.peerDisplayName || e.peerId)}`);
+    }
+  }
+
+  private historyCleared(removedFromDisk: boolean): void {
+    this.set({ history: [] });
+    if (removedFromDisk) this.later('history', 100, () => void this.refreshHistory().catch(() => undefined));
+  }
+
+  private historyEntryDeleted(fileId: number, removedFromDisk: boolean): void {
+    this.set((state) => {
+      const files = { ...state.files };
+      if (removedFromDisk) delete files[fileId];
+      return { history: state.history.filter((h) => h.fileId !== fileId), files };
+    });
+  }
+
+  private conferenceCreated(e: EventMessage<'conferenceCreated'>): void {
+    this.set({
+      conference: {
+        confId: e.confId,
+        confTitle: e.confTitle,
+        confType: e.confType,
+        owner: e.conferenceOwner,
+      },
+      invite: null,
+    });
+    this.later('participants', 100, () => void this.refreshParticipants().catch(() => undefined));
+  }
+
+  /** The conference this room is in ended, or it left it; another conference's end changes nothing. */
+  private conferenceDeleted(confId: string): void {
+    this.set((state) =>
+      state.conference && state.conference.confId !== confId ? {} : { conference: null, participants: [] },
+    );
+  }
+
+  private participantJoined({ peerId, peerDn, role }: EventMessage<'newParticipantInConference'>): void {
+    this.set((state) => ({
+      participants: [...state.participants.filter((p) => p.peerId !== peerId), { peerId, peerDn, role }],
+    }));
+  }
+
+  private participantLeft(peerId: string): void {
+    this.set((state) => ({ participants: state.participants.filter((p) => p.peerId !== peerId) }));
+  }
+
+  private inviteReceived({ peerId, peerDn, confTitle, confId }: EventMessage<'inviteReceived'>): void {
+    this.set({ invite: { peerId, peerDn, confTitle, confId } }, true);
+    this.notice('info', `${peerDn || peerId} invites you to “${confTitle}”`);
   }
 
   // --- actions: files --------------------------------------------------------------------------------------

@@ -703,3 +703,115 @@ describe('browser access (CORS)', () => {
     assert.equal(foreignPreflight.headers['access-control-allow-origin'], undefined);
   });
 });
+
+describe('route schemas', () => {
+  test('a request that fails its route schema gets 400 in the contract shape and keeps nothing', async () => {
+    const { room, token } = await roomWithToken();
+    // Two names for one raw upload: the querystring schema wants one string.
+    const response = await rawRequest(
+      room,
+      'POST',
+      `/files/?token=${token}&name=a.txt&name=b.txt`,
+      { 'content-type': 'application/octet-stream' },
+      'body',
+    );
+    const body = assertJsonError(response, 400);
+    assert.match(String(body.error), /name/);
+    assertNothingKept(room);
+  });
+
+  test('the token is checked before the schema: a bad request without a token is 401', async () => {
+    const { room } = await roomWithToken();
+    assertJsonError(await rawRequest(room, 'GET', '/files/abc'), 401);
+    assertJsonError(
+      await rawRequest(
+        room,
+        'POST',
+        '/files/?name=a&name=b',
+        { 'content-type': 'application/octet-stream' },
+        'x',
+      ),
+      401,
+    );
+  });
+
+  test('a trailing slash names the same route: /files/<id>/ downloads and deletes the file', async () => {
+    const { room, token } = await roomWithToken();
+    const { reply } = await uploadOk(room, token, 'slash.txt', 'slash body');
+    const download = await rawRequest(room, 'GET', `/files/${reply.fileId}/?token=${token}`);
+    assert.equal(download.status, 200);
+    assert.equal(download.body.toString(), 'slash body');
+    const deleted = await rawRequest(room, 'DELETE', `/files/${reply.fileId}/?token=${token}`);
+    assert.equal(deleted.status, 200);
+    assert.deepEqual(JSON.parse(deleted.body.toString()), { result: true });
+    assert.equal(room.library.find(reply.fileId), undefined);
+  });
+});
+
+describe('browser access (CORS) in detail', () => {
+  test('a preflight of an admitted origin is answered without a token, with every header the page needs', async () => {
+    const { room } = await roomWithToken();
+    const own = `http://127.0.0.1:${room.webPort}`;
+    const preflight = await rawRequest(room, 'OPTIONS', `/files/12`, {
+      origin: own,
+      'access-control-request-method': 'DELETE',
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.body.length, 0);
+    assert.equal(preflight.headers['access-control-allow-origin'], own);
+    assert.match(String(preflight.headers.vary), /Origin/);
+    assert.deepEqual(String(preflight.headers['access-control-allow-methods']).split(/,\s*/), [
+      'GET',
+      'HEAD',
+      'POST',
+      'DELETE',
+    ]);
+    assert.deepEqual(String(preflight.headers['access-control-allow-headers']).split(/,\s*/), [
+      'Authorization',
+      'Content-Type',
+      'Range',
+    ]);
+  });
+
+  test('an upload from an admitted origin exposes FileId; requests without an Origin get no CORS headers', async () => {
+    const { room, token } = await roomWithToken();
+    const own = `http://127.0.0.1:${room.webPort}`;
+    const upload = await rawRequest(
+      room,
+      'POST',
+      `/files/?token=${token}&name=c.txt`,
+      { origin: own, 'content-type': 'application/octet-stream' },
+      'cors',
+    );
+    assert.equal(upload.status, 200);
+    assert.equal(upload.headers['access-control-allow-origin'], own);
+    assert.deepEqual(String(upload.headers['access-control-expose-headers']).split(/,\s*/), [
+      'FileId',
+      'Content-Disposition',
+      'ETag',
+      'Content-Range',
+    ]);
+    const plain = await rawRequest(room, 'GET', `/files/?token=${token}`);
+    assert.equal(plain.status, 200);
+    for (const header of Object.keys(plain.headers)) assert.doesNotMatch(header, /^access-control-/);
+  });
+
+  test('a 401 to an admitted origin carries its CORS headers: the page reads it and renews its token', async () => {
+    const { room } = await roomWithToken();
+    const own = `http://127.0.0.1:${room.webPort}`;
+    const refused = await rawRequest(room, 'GET', '/files/?token=stale', { origin: own });
+    assertJsonError(refused, 401);
+    assert.equal(refused.headers['access-control-allow-origin'], own);
+  });
+
+  test('a preflight of a foreign origin is not answered as one: no CORS header of any kind', async () => {
+    const { room } = await roomWithToken();
+    const foreign = await rawRequest(room, 'OPTIONS', '/files/', {
+      origin: 'http://evil.example',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization',
+    });
+    assert.notEqual(foreign.status, 204);
+    for (const header of Object.keys(foreign.headers)) assert.doesNotMatch(header, /^access-control-/);
+  });
+});

@@ -179,13 +179,13 @@ test('a running transfer’s progress bar shows its speed', async (t) => {
 
   // While it runs (the bar is "Sending …" until the hub holds the whole file), it tells the speed.
   const outgoing = item(carol.page, 'outgoing', name);
-  const speed = /\d[\d.,]* (bytes|KB|MB)\/s/;
+  const speed = /\d[\d.,]* (B|KiB|MiB)\/s/;
   const sending = `[role=progressbar][aria-label="Sending ${name}"][aria-valuetext*="/s"]`;
   const bar = outgoing.locator(sending);
   await bar.waitFor({ timeout: 30_000 });
   const valueText = (await bar.getAttribute('aria-valuetext')) ?? '';
   assert.match(valueText, speed);
-  assert.match(valueText, /^\d+ % · .* of 8 MB$/);
+  assert.match(valueText, /^\d+ % · .* of 8 MiB$/);
   // The words next to the bar say the same, in the same look.
   await outgoing.locator('.progress-row', { has: carol.page.locator(sending), hasText: speed }).waitFor();
 
@@ -290,7 +290,7 @@ test('times and sizes are shown in the viewer’s locale and time zone', async (
     /^(Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag), \d{1,2}\. \S+ \d{4} um \d{2}:\d{2}:\d{2}$/,
   );
   // Sizes too: a decimal comma.
-  await row.locator('.item-meta').getByText('1,5 KB', { exact: true }).waitFor();
+  await row.locator('.item-meta').getByText('1,5 KiB', { exact: true }).waitFor();
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -74,7 +74,7 @@ test('alice sends 20 MiB to bob; bob accepts, sees 100 %, and downloads an ident
   await offer.waitFor();
   const offerText = (await offer.textContent()) ?? '';
   assert.match(offerText, /from Alice/);
-  assert.match(offerText, /20 MB/);
+  assert.match(offerText, /20 MiB/);
   assert.match(offerText, /New offer/);
   assert.equal(await bob.page.title(), '(1) Bob · roomfiles', 'the waiting offer shows in the tab title');
 

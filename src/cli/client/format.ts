@@ -1,26 +1,24 @@
-/** Human forms of what the Room API reports: sizes, times, statuses, tables. No I/O, no heavy imports. */
+/**
+ * Human forms of what the Room API reports, for a terminal: statuses, durations, tables. Sizes, speeds, times and
+ * the words for the API's codes come from the SDK's formatting module (shared with the web), in its plain style.
+ * No I/O, no heavy imports.
+ */
+import {
+  availabilityText as sharedAvailabilityText,
+  formatSize as size,
+  formatSpeed as speed,
+  formatTime as time,
+  loginResultText as sharedLoginResultText,
+} from '../../client/format.js';
 
-const SIZE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+export { appStateText } from '../../client/format.js';
 
 /** `512 B`, `2.4 MiB`, `1.0 GiB`: powers of 1024, one decimal from KiB on. */
-export function formatSize(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return '?';
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < SIZE_UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  if (unit === 0) return `${value} B`;
-  // 1023.96 KiB would print as "1024.0 KiB": show it as the next unit instead.
-  if (value >= 1023.95 && unit < SIZE_UNITS.length - 1) return `1.0 ${SIZE_UNITS[unit + 1]}`;
-  return `${value.toFixed(1)} ${SIZE_UNITS[unit]}`;
-}
-
+export const formatSize = (bytes: number) => size(bytes, 'plain');
 /** `5.2 MiB/s`. */
-export function formatSpeed(bytesPerSecond: number): string {
-  return `${formatSize(Math.max(0, Math.round(bytesPerSecond)))}/s`;
-}
+export const formatSpeed = (bytesPerSecond: number) => speed(bytesPerSecond, 'plain');
+/** A timestamp (ms since the epoch) in local time: `2024-05-01 14:03:22`. */
+export const formatTime = (ms: number) => time(ms, 'plain');
 
 /** `1h02m`, `3m05s`, `12s`. */
 export function formatDuration(ms: number): string {
@@ -32,16 +30,6 @@ export function formatDuration(ms: number): string {
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
-
-/** A timestamp (ms since the epoch) in local time: `2024-05-01 14:03:22`. */
-export function formatTime(ms: number): string {
-  const d = new Date(ms);
-  if (Number.isNaN(d.getTime())) return '?';
-  return (
-    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
-    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
-  );
-}
 
 /** The local time of day only: `14:03:22` (watch). */
 export function formatClock(ms: number): string {
@@ -65,51 +53,18 @@ export function statusText(status: number, statusReason?: string, percent?: numb
   }
 }
 
-/** getAppState's appState in words (room-api.md §4). */
-export function appStateText(appState: number): string {
-  return (
-    [
-      'not connected to a server',
-      'connecting to the server',
-      'connected, not logged in',
-      'logged in',
-      'invited to a conference',
-      'in a conference',
-      'leaving a conference',
-    ][appState] ?? `app state ${appState}`
-  );
-}
-
-/** File transfer availability in words (room-api.md §6). */
+/** File transfer availability as the CLI says it: `available`, or `not available: <why>`. */
 export function availabilityText(availability: number): string {
-  return (
-    [
-      'not allowed for this account by the server',
-      'not licensed',
-      'not available: not logged in',
-      'available',
-    ][availability] ?? `availability ${availability}`
-  );
+  const text = sharedAvailabilityText(availability);
+  return availability === 3 ? text : `not available: ${text}`;
 }
 
-/** Result codes of the `login` event (room-api.md §4) in words. */
+/**
+ * The `login` event's result in words. For 3 the CLI keeps the words its output has always had (its tests pin
+ * them); the shared words ("wrong TrueConf ID or password") name the field the web interface asks for.
+ */
 export function loginResultText(result: number): string {
-  switch (result) {
-    case 0:
-      return 'logged in';
-    case 1:
-      return 'already logged in';
-    case 2:
-      return 'no such account on the server';
-    case 3:
-      return 'wrong login or password';
-    case 7:
-      return 'the server is busy or cannot be reached';
-    case 10:
-      return 'the account is locked';
-    default:
-      return `login result ${result}`;
-  }
+  return result === 3 ? 'wrong login or password' : sharedLoginResultText(result);
 }
 
 /** How many characters of a fileRequestId the tables show (the UUID's first group). */

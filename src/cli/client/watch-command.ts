@@ -102,10 +102,11 @@ export function describeEvent(event: EventMessage): string {
     case 'participantLeftConference':
       return `${str(f.peerId)} left the conference`;
     default: {
+      // An event this SDK does not know yet (a newer room): its name and fields as they came.
       const rest: Fields = { ...f };
       delete rest.method;
       delete rest.event;
-      return `${str(event.event)} ${oneLine(JSON.stringify(rest))}`;
+      return `${str(f.event)} ${oneLine(JSON.stringify(rest))}`;
     }
   }
 }

@@ -1,6 +1,6 @@
 import type { TargetedDragEvent, TargetedEvent } from 'preact';
 import { useRef, useState } from 'preact/hooks';
-import { availabilityName, formatSize, normalizePeer } from '../format.js';
+import { availabilityText, formatSize, normalizePeer } from '../format.js';
 import type { RoomModel, RoomState } from '../model.js';
 import { Card, FileBadge, Icon } from './ui.js';
 
@@ -54,9 +54,7 @@ export function SendCard({ model, state }: { model: RoomModel; state: RoomState 
     event.preventDefault();
     if (files.length === 0) return setError('Choose one or more files first.');
     if (!available)
-      return setError(
-        `File transfer is not available: ${availabilityName(state.availability).toLowerCase()}.`,
-      );
+      return setError(`File transfer is not available: ${availabilityText(state.availability)}.`);
     if (toConference) {
       model.send(files, { kind: 'conference', title: state.conference?.confTitle ?? '' });
     } else {
@@ -215,7 +213,7 @@ export function SendCard({ model, state }: { model: RoomModel; state: RoomState 
         {!available ? (
           <p class="hint-warning">
             <Icon name="alert" size={16} /> File transfer is not available:{' '}
-            {availabilityName(state.availability).toLowerCase()}.
+            {availabilityText(state.availability)}.
           </p>
         ) : null}
 
