@@ -225,6 +225,19 @@ export class ConferenceState {
     };
   }
 
+  /**
+   * The accounts present in the conference other than ours: whom a conference send is offered to (the hub makes
+   * one offer per other account present, docs/decisions.md).
+   */
+  otherAccountsPresent(): number {
+    const current = this.current;
+    if (!current) return 0;
+    const self = this.room.session.identity?.peerId;
+    const accounts = new Set([...current.participants.keys()].map((instanceId) => instanceId.split('/')[0]));
+    if (self) accounts.delete(self);
+    return accounts.size;
+  }
+
   private dropInvitation(): void {
     this.invitation = null;
     this.room.session.setConferenceState(this.current ? AppState.InConference : null);

@@ -20,6 +20,8 @@ import { handlers } from './handlers/index.js';
 import { softwareName } from './version.js';
 import { TransferEngine } from './transfers.js';
 import { ConferenceState } from './conference.js';
+import { legacyShapesOf } from './legacy-companions.js';
+import { LegacyTracker } from './legacy-tracker.js';
 import { MIN_INTERVAL_MS } from './progress.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { ROOM_DEFAULT_PORTS } from '../common/defaults.js';
@@ -75,6 +77,8 @@ export class Room {
   readonly session: Session;
   readonly transfers: TransferEngine;
   readonly conference: ConferenceState;
+  /** What the legacy shapes need besides the store (room-api.md §10). */
+  readonly legacy: LegacyTracker;
   readonly instance: string;
   private readonly api: ApiServer;
   private readonly web: FastifyInstance;
@@ -134,7 +138,15 @@ export class Room {
       origins: this.origins,
       logger: this.logger,
     });
-    this.events.setSink((message) => this.api.broadcast(message));
+    this.events.setSink({
+      send: (message, audience) => this.api.broadcast(message, audience),
+      legacyListening: () => this.api.legacyListening(),
+    });
+    this.events.setLegacy(
+      (message, hints) => legacyShapesOf(message, (id) => this.store.getRequest(id), hints),
+      (error, event) =>
+        this.logger.error({ err: error, event }, 'could not make the legacy events of an event'),
+    );
     const link = new HubLink({
       room: this.name,
       instance: this.instance,
@@ -145,6 +157,7 @@ export class Room {
     this.session = new Session(this.store, this.events, this.logger, link, () => this.httpPort);
     this.transfers = new TransferEngine(this);
     this.conference = new ConferenceState(this);
+    this.legacy = new LegacyTracker(this);
     this.api.setDispatcher(
       new Dispatcher(
         handlers,
@@ -210,6 +223,7 @@ export class Room {
     clearInterval(this.expiryTimer);
     this.unsubscribeClock?.();
     this.transfers.stop();
+    this.legacy.stop();
     this.session.stop();
     await this.api.stop();
     await this.stopHttpServer();
