@@ -2,7 +2,14 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestBed } from '../helpers/harness.js';
 import { Recorder, parties, randomBody, upload, type Message, type Party } from '../transfer/support.js';
-import { assertNoLegacy, checkLegacyStream, currentOnly, legacySide, type LegacySide } from './support.js';
+import {
+  assertLegacyAdditions,
+  assertNoLegacy,
+  checkLegacyStream,
+  currentOnly,
+  legacySide,
+  type LegacySide,
+} from './support.js';
 
 /**
  * The legacy events of room-api.md §10: a connection in legacy mode (no API version selected, or "1") gets each
@@ -51,7 +58,9 @@ test('a user send made with legacy names and accepted with acceptFile: legacy ev
   const aId = (sent as unknown as { id: number }).id;
   assert.ok(Number.isInteger(aId) && aId > 0, JSON.stringify(sent));
   assert.deepEqual(Object.keys(sent).sort(), ['id', 'method', 'requestId', 'result', 'sentFileRequestId']);
+  assertLegacyAdditions('replies', 'sendFile', sent);
   const received = await bL.rec.waitFor('receivedFileRequest');
+  assertLegacyAdditions('events', 'receivedFileRequest', received);
   const bId = received.id as number;
   assert.ok(Number.isInteger(bId) && bId > 0);
   const accepted = await bL.conn.call('acceptFile', { id: bId });

@@ -10,7 +10,7 @@ import {
   type Message,
   type Party,
 } from '../transfer/support.js';
-import { assertLegacyItem, legacySide, type LegacySide } from './support.js';
+import { assertLegacyAdditions, assertLegacyItem, legacySide, type LegacySide } from './support.js';
 
 /** The legacy methods of room-api.md §10: the rules, status codes and errors of their current counterparts. */
 
@@ -288,10 +288,9 @@ test('clearFileTransfer keeps the files; getFileTransferAvailability adds `avail
   assert.equal(Buffer.compare(await download(alice.room, alice.conn, file.fileId), body), 0);
   assert.equal((await aL.conn.call('getFileUploads')).files[0].status, 3, 'requests stay');
 
-  assert.deepEqual(strip(await aL.conn.call('getFileTransferAvailability')), {
-    availability: 3,
-    available: true,
-  });
+  const availability = await aL.conn.call('getFileTransferAvailability');
+  assertLegacyAdditions('replies', 'getFileTransferAvailability', availability);
+  assert.deepEqual(strip(availability), { availability: 3, available: true });
   assert.deepEqual(strip(await alice.conn.call('getFileTransferAvailability')), { availability: 3 });
   await alice.conn.call('logout');
   await alice.rec.waitFor('fileTransferAvailabilityChanged', (m) => m.availability === 2);

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { compileCheck } from '../../src/protocol/schema-check.js';
-import { legacyEventSchemas, type LegacyEventName } from '../../src/protocol/legacy-events.js';
+import {
+  legacyEventSchemas,
+  legacyModeAdditions,
+  type LegacyEventName,
+} from '../../src/protocol/legacy-events.js';
 import { LegacyItem } from '../../src/protocol/legacy-types.js';
 import type { TestBed } from '../helpers/harness.js';
 import { Recorder, type Connection, type Message, type Party } from '../transfer/support.js';
@@ -27,6 +31,20 @@ const eventChecks = new Map(
   Object.entries(legacyEventSchemas).map(([name, schema]) => [name, compileCheck(schema)]),
 );
 const itemCheck = compileCheck(LegacyItem);
+
+/**
+ * What legacy mode adds on a name both sets share (a reply, or an event as a Recorder keeps it) is there, typed as
+ * the table says.
+ */
+export function assertLegacyAdditions(
+  kind: 'replies' | 'events',
+  name: string,
+  message: Record<string, unknown>,
+): void {
+  const schema = (legacyModeAdditions[kind] as Record<string, Parameters<typeof compileCheck>[0]>)[name];
+  assert.ok(schema, `legacy mode adds nothing to ${name}`);
+  assert.equal(compileCheck(schema)(message), null, `${name}: ${JSON.stringify(message)}`);
+}
 
 /** A legacy event (as a Recorder keeps it: `{event, ...fields}`) has exactly the keys of its schema. */
 export function assertLegacyEvent(message: Message): void {
