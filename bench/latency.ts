@@ -61,6 +61,7 @@ export async function latencyRows(config: BenchConfig, files: BenchFiles): Promi
     await loggedIn(bob, 30_000);
     const conn = await openRoomConnection(`ws://127.0.0.1:${bob.apiPort}/`);
     bobConn = conn;
+    await conn.call('setUsedApiVersion', { version: '2' });
     await conn.call('auth', { type: 'unsecured' });
     conn.on('receivedFileRequest', (event) => {
       conn.call('acceptIncomingFileRequest', { fileRequestId: event.fileRequestId }).catch(() => undefined);

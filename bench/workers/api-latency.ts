@@ -24,10 +24,16 @@ function openAuthorized(url: string): Promise<WebSocket> {
     const ws = new WebSocket(url, { perMessageDeflate: false });
     ws.once('error', reject);
     ws.once('open', () => {
-      ws.once('message', (data) => {
-        if ((JSON.parse(String(data)) as { result?: boolean }).result === true) resolve(ws);
+      const onMessage = (data: WebSocket.RawData) => {
+        const reply = JSON.parse(String(data)) as { requestId?: string; result?: boolean };
+        if (reply.requestId !== 'auth') return;
+        ws.off('message', onMessage);
+        if (reply.result === true) resolve(ws);
         else reject(new Error(`auth refused: ${String(data)}`));
-      });
+      };
+      ws.on('message', onMessage);
+      // Version 2, as roomfiles' own clients select: the current events only, no legacy ones (room-api.md §10).
+      ws.send(JSON.stringify({ method: 'setUsedApiVersion', version: '2', requestId: 'version' }));
       ws.send(JSON.stringify({ method: 'auth', type: 'unsecured', requestId: 'auth' }));
     });
     ws.on('close', () => (dropped += 1));

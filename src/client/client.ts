@@ -116,6 +116,9 @@ async function resolveEndpoint(options: RoomClientOptions): Promise<Endpoint> {
   return { host, apiPort: ws, httpPort: Number.isInteger(http) && http > 0 ? http : null };
 }
 
+/** The API version the SDK selects on every connection it opens. */
+const API_VERSION = '2';
+
 /** A one-shot latch that calls wait on, each within its own timeout. */
 class Gate {
   private readonly promise: Promise<void>;
@@ -277,6 +280,8 @@ export class RoomClient extends EventRegistry {
     connection.onAny((event) => this.dispatch(connection, event));
     connection.onClose(() => this.onClosed(connection));
     try {
+      // Version 2 of the API: the current names and shapes only, never the legacy ones (room-api.md §10).
+      await connection.callRaw('setUsedApiVersion', { version: API_VERSION });
       await this.authorize(connection, this.authAttempts(reconnecting || this.options.token !== undefined));
     } catch (error) {
       connection.close();

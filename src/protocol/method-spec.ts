@@ -7,10 +7,17 @@ export interface MethodSpec<P extends TObject = TObject, R extends TSchema = TSc
   access: Access;
   params: P;
   reply: R;
+  /** What the method does, in a sentence, for the API reference. */
+  description?: string;
 }
 
-export function method<P extends TObject, R extends TSchema>(access: Access, params: P, reply: R) {
-  return { access, params, reply } satisfies MethodSpec<P, R>;
+export function method<P extends TObject, R extends TSchema>(
+  access: Access,
+  params: P,
+  reply: R,
+  description?: string,
+) {
+  return { access, params, reply, ...(description ? { description } : {}) } satisfies MethodSpec<P, R>;
 }
 
 export type ParamsOf<S> = S extends MethodSpec<infer P, TSchema> ? Static<P> : never;

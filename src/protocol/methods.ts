@@ -3,6 +3,7 @@ import { sessionMethods } from './session-methods.js';
 import { httpServerMethods } from './http-server-methods.js';
 import { fileMethods } from './file-methods.js';
 import { conferenceMethods } from './conference-methods.js';
+import { legacyFileMethods } from './legacy-methods.js';
 
 /** Every method of the Room API, by area: the dispatcher, the SDK and the docs all read this one table. */
 export const methods = {
@@ -10,6 +11,7 @@ export const methods = {
   ...httpServerMethods,
   ...fileMethods,
   ...conferenceMethods,
+  ...legacyFileMethods,
 };
 
 export type MethodName = keyof typeof methods;

@@ -10,6 +10,7 @@ export class ApiConnection {
   role: Role | null = null;
   /** When the token this connection authorized with runs out (authorizationNeeded cause 8). */
   tokenExpiresAt = 0;
+  /** As set by setUsedApiVersion; "1" until the client selects one. */
   apiVersion = '1';
   /** The socket has closed: requests still queued run, but nothing authorizes this connection any more. */
   closed = false;
@@ -18,6 +19,14 @@ export class ApiConnection {
     readonly socket: WebSocket,
     readonly address: string,
   ) {}
+
+  /**
+   * Legacy mode (room-api.md §10): a connection that did not select API version 2 also gets the legacy events
+   * and the legacy keys, as TrueConf's older clients expect.
+   */
+  get legacyMode(): boolean {
+    return this.apiVersion !== '2';
+  }
 
   send(message: object): void {
     if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));

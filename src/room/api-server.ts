@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { ApiConnection } from './api-connection.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { OriginPolicy } from './origin-policy.js';
+import type { Audience } from './room-events.js';
 import { listen, closeServer } from '../common/net.js';
 import { keepAlive } from '../common/heartbeat.js';
 import { SerialQueue } from '../common/serial-queue.js';
@@ -18,6 +19,8 @@ const CONGESTED_BYTES = 1 << 20;
 const PROGRESS_EVENTS = new Set([
   'incomingFileRequestDownloadingProgress',
   'outgoingFileRequestUploadingProgress',
+  'fileDownloadingProgress',
+  'fileUploadingProgress',
 ]);
 
 export interface ApiServerOptions {
@@ -31,8 +34,13 @@ export interface ApiServerOptions {
 /** The WebSocket side of the Room API: upgrade on `/`, the Origin rule, keep-alive, one reply per frame. */
 export class ApiServer {
   readonly connections = new Set<ApiConnection>();
-  private readonly outbox: { text: string; droppable: boolean; targets: ApiConnection[]; next: number }[] =
-    [];
+  private readonly outbox: {
+    text: string;
+    droppable: boolean;
+    audience: Audience;
+    targets: ApiConnection[];
+    next: number;
+  }[] = [];
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private dispatcher: Dispatcher | undefined;
@@ -70,21 +78,30 @@ export class ApiServer {
    * Sends an event to every authorized connection (room-api.md §2). With many connections the sends are spread
    * over several turns of the event loop (a slice at a time, events kept in order), so that a thousand clients
    * never stall the room's answers; a progress event skips a client that is not reading what it is sent.
+   * `audience` narrows it to the connections that selected API version 2, or to those in legacy mode.
    */
-  broadcast(message: object): void {
+  broadcast(message: object, audience: Audience = 'all'): void {
     const text = JSON.stringify(message);
     const droppable = PROGRESS_EVENTS.has((message as { event?: string }).event ?? '');
     if (this.outbox.length === 0 && this.connections.size <= BROADCAST_SLICE) {
-      for (const connection of this.connections) this.deliver(connection, text, droppable);
+      for (const connection of this.connections) this.deliver(connection, text, droppable, audience);
       return;
     }
-    this.outbox.push({ text, droppable, targets: [...this.connections], next: 0 });
+    this.outbox.push({ text, droppable, audience, targets: [...this.connections], next: 0 });
     if (this.outbox.length === 1) setImmediate(() => this.pump());
   }
 
-  private deliver(connection: ApiConnection, text: string, droppable: boolean): void {
+  /** Whether an authorized connection in legacy mode is open (room-api.md §10). */
+  legacyListening(): boolean {
+    for (const connection of this.connections)
+      if (connection.authorized && connection.legacyMode) return true;
+    return false;
+  }
+
+  private deliver(connection: ApiConnection, text: string, droppable: boolean, audience: Audience): void {
     const socket = connection.socket;
     if (!connection.authorized || socket.readyState !== socket.OPEN) return;
+    if (audience !== 'all' && connection.legacyMode !== (audience === 'legacy')) return;
     if (droppable && socket.bufferedAmount > CONGESTED_BYTES) return;
     socket.send(text);
   }
@@ -94,7 +111,7 @@ export class ApiServer {
     while (budget > 0 && this.outbox.length > 0) {
       const item = this.outbox[0];
       while (budget > 0 && item.next < item.targets.length) {
-        this.deliver(item.targets[item.next++], item.text, item.droppable);
+        this.deliver(item.targets[item.next++], item.text, item.droppable, item.audience);
         budget -= 1;
       }
       if (item.next >= item.targets.length) this.outbox.shift();

@@ -60,7 +60,7 @@ export class FileLibrary {
    * Resolves to the step that announces it, run once the caller has replied.
    */
   async delete(fileId: number): Promise<() => void> {
-    this.get(fileId);
+    const file = this.get(fileId);
     const busy = this.inUse(fileId);
     if (busy) throw new ApiError(ErrorCode.Conflict, busy);
     const entries = this.store.transaction(() => {
@@ -71,12 +71,14 @@ export class FileLibrary {
     });
     await this.files.remove(fileId);
     return () => {
-      for (const entry of entries) {
-        this.events.emit('fileDeletedFromFileTransferHistory', {
-          ...historyFields(entry),
-          removedFromDisk: true,
-        });
-      }
+      entries.forEach((entry, index) => {
+        this.events.emit(
+          'fileDeletedFromFileTransferHistory',
+          { ...historyFields(entry), removedFromDisk: true },
+          // The legacy fileTransferFileDeleted names the file, once per file (room-api.md §10).
+          index === 0 ? { deletedFile: file } : {},
+        );
+      });
     };
   }
 

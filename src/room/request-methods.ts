@@ -56,6 +56,9 @@ function linkFailure(error: unknown, subject: string): ApiError {
       case 'disconnected':
       case 'timeout':
         return forbidden(`${subject}: the server cannot be reached (${error.message})`);
+      case 'unauthorized':
+        // The hub ended the login before the room heard of it: availability is 2, as after a logout.
+        return forbidden(`${subject}: file transfer is not available: not logged in to the server`);
       default:
         return new ApiError(ErrorCode.Internal, `${subject}: ${error.message}`);
     }
@@ -221,6 +224,8 @@ export class FileRequestMethods {
         hubId: fileRequestId,
         processed: 0,
         account: requests.account,
+        // The legacy peersCount (room-api.md §10): the hub made one offer per recipient.
+        peersCount: created.offers.length,
       };
       requests.insert(request);
       return request;

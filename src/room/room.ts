@@ -21,6 +21,8 @@ import { softwareName } from './version.js';
 import { TransferEngine } from './transfers.js';
 import { ConferenceState } from './conference.js';
 import { routeLinkPushes } from './link-pushes.js';
+import { legacyShapesOf } from './legacy-companions.js';
+import { LegacyTracker } from './legacy-tracker.js';
 import { MIN_INTERVAL_MS } from './progress.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { ROOM_DEFAULT_PORTS } from '../common/defaults.js';
@@ -76,6 +78,8 @@ export class Room {
   readonly session: Session;
   readonly transfers: TransferEngine;
   readonly conference: ConferenceState;
+  /** What the legacy shapes need besides the store (room-api.md §10). */
+  readonly legacy: LegacyTracker;
   readonly instance: string;
   private readonly api: ApiServer;
   private readonly web: FastifyInstance;
@@ -136,7 +140,15 @@ export class Room {
       origins: this.origins,
       logger: this.logger,
     });
-    this.events.setSink((message) => this.api.broadcast(message));
+    this.events.setSink({
+      send: (message, audience) => this.api.broadcast(message, audience),
+      legacyListening: () => this.api.legacyListening(),
+    });
+    this.events.setLegacy(
+      (message, hints) => legacyShapesOf(message, (id) => this.store.getRequest(id), hints),
+      (error, event) =>
+        this.logger.error({ err: error, event }, 'could not make the legacy events of an event'),
+    );
     const link = new HubLink({
       room: this.name,
       instance: this.instance,
@@ -158,6 +170,7 @@ export class Room {
       maxRateBytes: options.maxRateBytes,
     });
     this.conference = new ConferenceState(this.session, this.events, this.logger);
+    this.legacy = new LegacyTracker(this);
     this.api.setDispatcher(
       new Dispatcher(
         handlers,
@@ -228,6 +241,7 @@ export class Room {
     this.unsubscribeClock?.();
     this.stopRoutingPushes?.();
     this.transfers.stop();
+    this.legacy.stop();
     this.session.stop();
     await this.api.stop();
     await this.stopHttpServer();

@@ -31,6 +31,13 @@ export interface RequestRecord {
   processed: number;
   /** Which hub account this request belongs to: a room that logs in as someone else never mixes the two. */
   account: string;
+  /**
+   * The request's legacy `id` (room-api.md §10): a positive integer in creation order, never reused. The store
+   * assigns it on insert; every record read from the store carries it.
+   */
+  legacyId?: number;
+  /** Recipients of a conference send, as counted when it was announced; null for a request to or from a user. */
+  peersCount?: number | null;
 }
 
 export interface HistoryRecord {
@@ -70,7 +77,9 @@ CREATE TABLE IF NOT EXISTS requests (
   timestamp INTEGER NOT NULL,
   hub_id TEXT NOT NULL,
   processed INTEGER NOT NULL DEFAULT 0,
-  account TEXT NOT NULL
+  account TEXT NOT NULL,
+  legacy_id INTEGER,
+  peers_count INTEGER
 );
 CREATE UNIQUE INDEX IF NOT EXISTS requests_hub ON requests (direction, hub_id);
 CREATE INDEX IF NOT EXISTS requests_file ON requests (file_id);
@@ -122,6 +131,8 @@ function toRequest(row: Row): RequestRecord {
     hubId: row.hub_id as string,
     processed: row.processed as number,
     account: row.account as string,
+    legacyId: row.legacy_id as number,
+    peersCount: (row.peers_count as number | null | undefined) ?? null,
   };
 }
 
@@ -156,6 +167,7 @@ export class RoomStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    this.migrate();
     const db = this.db;
     this.stmt = {
       kvGet: db.prepare('SELECT value FROM kv WHERE key = ?'),
@@ -170,11 +182,15 @@ export class RoomStore {
       fileList: db.prepare('SELECT * FROM files ORDER BY timestamp DESC, file_id'),
       fileDelete: db.prepare('DELETE FROM files WHERE file_id = ?'),
       fileBytes: db.prepare('SELECT COALESCE(SUM(file_size), 0) AS total FROM files'),
+      // The legacy id is the highest so far + 1: requests are never deleted, so it is never one given before.
       requestInsert:
         db.prepare(`INSERT INTO requests (file_request_id, direction, status, status_reason, file_name,
-        file_size, sha256, file_id, peer_id, peer_dn, conf_id, timestamp, hub_id, processed, account)
+        file_size, sha256, file_id, peer_id, peer_dn, conf_id, timestamp, hub_id, processed, account, peers_count,
+        legacy_id)
         VALUES (@fileRequestId, @direction, @status, @statusReason, @fileName, @fileSize, @sha256, @fileId, @peerId,
-        @peerDn, @confId, @timestamp, @hubId, @processed, @account)`),
+        @peerDn, @confId, @timestamp, @hubId, @processed, @account, @peersCount,
+        (SELECT COALESCE(MAX(legacy_id), 0) + 1 FROM requests)) RETURNING legacy_id`),
+      requestByLegacyId: db.prepare('SELECT * FROM requests WHERE legacy_id = ?'),
       requestGet: db.prepare('SELECT * FROM requests WHERE file_request_id = ?'),
       requestByHub: db.prepare('SELECT * FROM requests WHERE direction = ? AND hub_id = ?'),
       requestsByDirection: db.prepare(
@@ -205,6 +221,35 @@ export class RoomStore {
 
   close(): void {
     this.db.close();
+  }
+
+  /**
+   * Brings a data directory written by an older roomfiles up to date. Only adds: columns that older versions
+   * lacked, and the legacy id of every request that has none, given in the order the requests were created
+   * (their rowid), after the highest id already given.
+   */
+  private migrate(): void {
+    const columns = new Set(
+      (this.db.prepare('PRAGMA table_info(requests)').all() as { name: string }[]).map((c) => c.name),
+    );
+    this.transaction(() => {
+      if (!columns.has('legacy_id')) this.db.exec('ALTER TABLE requests ADD COLUMN legacy_id INTEGER');
+      if (!columns.has('peers_count')) this.db.exec('ALTER TABLE requests ADD COLUMN peers_count INTEGER');
+      const missing = this.db
+        .prepare('SELECT file_request_id FROM requests WHERE legacy_id IS NULL ORDER BY rowid')
+        .pluck()
+        .all() as string[];
+      if (missing.length > 0) {
+        let next =
+          (this.db
+            .prepare('SELECT COALESCE(MAX(legacy_id), 0) AS id FROM requests')
+            .pluck()
+            .get() as number) + 1;
+        const give = this.db.prepare('UPDATE requests SET legacy_id = ? WHERE file_request_id = ?');
+        for (const fileRequestId of missing) give.run(next++, fileRequestId);
+      }
+      this.db.exec('CREATE UNIQUE INDEX IF NOT EXISTS requests_legacy ON requests (legacy_id)');
+    });
   }
 
   transaction<T>(fn: () => T): T {
@@ -271,9 +316,17 @@ export class RoomStore {
 
   // --- requests ------------------------------------------------------------------------------------------
 
+  /** Stores a new request and gives it the next legacy id (room-api.md §10). */
   insertRequest(request: RequestRecord): void {
-    this.stmt.requestInsert.run(request);
-    this.remember({ ...request });
+    const peersCount = request.peersCount ?? null;
+    const row = this.stmt.requestInsert.get({ ...request, peersCount }) as { legacy_id: number };
+    this.remember({ ...request, legacyId: row.legacy_id, peersCount });
+  }
+
+  /** A request by its legacy id (room-api.md §10). */
+  getRequestByLegacyId(legacyId: number): RequestRecord | undefined {
+    const row = this.stmt.requestByLegacyId.get(legacyId) as Row | undefined;
+    return row ? this.getRequest(row.file_request_id as string) : undefined;
   }
 
   /**

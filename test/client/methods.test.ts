@@ -414,6 +414,58 @@ test('conferences: create, invite, accept, participants, send to it, hang up, re
   await apiError(alice.createConference({ title: 7 as unknown as string }), 'createConference', 400, /title/);
 });
 
+test('the legacy names through the typed client: acceptFile, rejectFile, sendConferenceFile, the lists, getFileInfo, clearFileTransfer', async () => {
+  // The SDK selects version 2: its events keep the current shapes, so the legacy id comes from the lists.
+  const fileId = await alice.upload(await fileWith(dir, 'legacy.txt', 'legacy names'));
+  const idOf = async (fileRequestId: string) =>
+    (await bob.getFileRequests()).files.find((f) => f.fileRequestId === fileRequestId)!.id;
+  let bMark = bobLog.mark();
+  await alice.sendFile({ fileId, peerId: 'bob@files.local' });
+  const first = await bobLog.waitFor('receivedFileRequest', (e) => e.fileName === 'legacy.txt', bMark);
+  assert.ok(!('id' in first), 'version 2: receivedFileRequest has no legacy id');
+  const firstId = await idOf(first.fileRequestId);
+  const done = bobLog.waitFor(
+    'fileRequestStatusChanged',
+    (e) => e.fileRequestId === first.fileRequestId && e.status === 3,
+    bMark,
+  );
+  assert.equal((await bob.acceptFile({ id: firstId })).result, true);
+  await done;
+  await apiError(bob.acceptFile({ id: firstId }), 'acceptFile', 409);
+  const info = await bob.getFileInfo({ id: String(firstId) });
+  assert.equal(info.fileRequestId, first.fileRequestId);
+  assert.equal(info.processedSize, info.totalSize);
+  await apiError(bob.getFileInfo({ id: 987_654 }), 'getFileInfo', 404);
+
+  bMark = bobLog.mark();
+  await alice.sendFile({ fileId, peerId: 'bob@files.local' });
+  const second = await bobLog.waitFor('receivedFileRequest', () => true, bMark);
+  assert.equal((await bob.rejectFile({ id: await idOf(second.fileRequestId) })).result, true);
+  await apiError(bob.rejectFile({ id: 987_654 }), 'rejectFile', 404);
+
+  const uploads = (await alice.getFileUploads()).files;
+  assert.ok(uploads.some((f) => f.fileId === fileId && f.status === 3));
+  const both = (await bob.getFileTransferInfo()).files;
+  assert.ok(both.some((f) => f.fileRequestId === first.fileRequestId));
+
+  await apiError(alice.sendConferenceFile({ fileId }), 'sendConferenceFile', 409);
+  const aMark = aliceLog.mark();
+  bMark = bobLog.mark();
+  await alice.createConference({ title: 'Legacy', inviteList: ['bob'] });
+  await bobLog.waitFor('inviteReceived', () => true, bMark);
+  await bob.accept();
+  await aliceLog.waitFor('newParticipantInConference', () => true, aMark);
+  const sent = await alice.sendConferenceFile({ fileId });
+  assert.ok(Number.isInteger(sent.id) && sent.id > 0);
+  assert.equal((await alice.getFileInfo({ id: sent.id })).fileRequestId, sent.sentFileRequestId);
+  await alice.hangUp({ forAll: true });
+  await aliceLog.waitFor('conferenceDeleted', () => true, aMark);
+
+  const cleared = aliceLog.waitFor('fileTransferHistoryCleared', () => true, aMark);
+  assert.equal((await alice.clearFileTransfer()).result, true);
+  assert.equal((await cleared).removedFromDisk, false);
+});
+
 test('every method of the contract was called through the typed client, and each one that can fail failed', async () => {
   await loggedIn(aliceRoom);
   const every = Object.keys(methods).sort();
@@ -440,6 +492,11 @@ test('every method of the contract was called through the typed client, and each
     'getFileTransferHistory',
     'getConferences',
     'getConferenceParticipants',
+    // The legacy names without parameters (room-api.md §10).
+    'getFileRequests',
+    'getFileUploads',
+    'getFileTransferInfo',
+    'clearFileTransfer',
   ]);
   assert.deepEqual(
     every.filter((m) => !cannotFail.has(m) && !failed.has(m)),

@@ -110,20 +110,35 @@ export class EventLog {
   }
 }
 
-/** A Room API look-alike on loopback: answers what `answer` returns for a request (nothing when undefined). */
+/**
+ * A Room API look-alike on loopback: answers what `answer` returns for a request (nothing when undefined). The
+ * `setUsedApiVersion` the SDK sends first on every connection is answered as a room does and kept apart, in
+ * `versions`: `received` holds the rest.
+ */
 export async function fakeRoom(
   bed: TestBed,
   answer: (request: Record<string, unknown>, socket: WebSocket) => Record<string, unknown> | undefined,
-): Promise<{ port: number; received: Record<string, unknown>[]; sockets: Set<WebSocket> }> {
+): Promise<{
+  port: number;
+  received: Record<string, unknown>[];
+  versions: unknown[];
+  sockets: Set<WebSocket>;
+}> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const received: Record<string, unknown>[] = [];
+  const versions: unknown[] = [];
   const sockets = new Set<WebSocket>();
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('message', (data) => {
       const message = JSON.parse(String(data)) as Record<string, unknown>;
+      if (message.method === 'setUsedApiVersion') {
+        versions.push(message.version);
+        socket.send(JSON.stringify({ method: message.method, requestId: message.requestId, result: true }));
+        return;
+      }
       received.push(message);
       const reply = answer(message, socket);
       if (reply)
@@ -137,7 +152,7 @@ export async function fakeRoom(
         server.close(() => resolve());
       }),
   );
-  return { port: (server.address() as AddressInfo).port, received, sockets };
+  return { port: (server.address() as AddressInfo).port, received, versions, sockets };
 }
 
 /** A successful auth reply for fake rooms. */

@@ -71,12 +71,23 @@ export class TestBed {
     return room;
   }
 
-  /** An authorized API connection to a room (unsecured, or with the PIN/password given). */
+  /**
+   * An authorized API connection to a room (unsecured, or with the PIN/password given). It selects API version 2
+   * first, as roomfiles' own SDK does, so it gets the current shapes only; `apiVersion: null` selects nothing and
+   * `'1'` selects version 1: both leave it in legacy mode (room-api.md §10).
+   */
   async connect(
     room: Room,
-    options: { credentials?: string; role?: 'admin' | 'user'; origin?: string } = {},
+    options: {
+      credentials?: string;
+      role?: 'admin' | 'user';
+      origin?: string;
+      apiVersion?: '1' | '2' | null;
+    } = {},
   ): Promise<RoomConnection & { tokenForHttpServer: string; token: string }> {
     const connection = await this.open(room, options.origin);
+    const version = options.apiVersion === undefined ? '2' : options.apiVersion;
+    if (version !== null) await connection.call('setUsedApiVersion', { version });
     const reply = await connection.call('auth', {
       ...(options.credentials !== undefined
         ? { type: 'secured', credentials: options.credentials }

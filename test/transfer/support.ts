@@ -265,18 +265,22 @@ export interface Party {
   peerDn: string;
 }
 
-/** A logged-in room per name, each with an authorized connection and a recorder attached. */
+/**
+ * A logged-in room per name, each with an authorized connection and a recorder attached. The connection selects
+ * API version 2 unless `connectOptions` says otherwise.
+ */
 export async function parties(
   bed: TestBed,
   hub: Hub,
   names: string[],
   roomOptions: Partial<Parameters<TestBed['room']>[0]> = {},
+  connectOptions: Parameters<TestBed['connect']>[1] = {},
 ): Promise<Party[]> {
   const out: Party[] = [];
   for (const name of names) {
     const room = await bed.room({ hub, as: name, ...roomOptions });
     await loggedIn(room);
-    const conn = await bed.connect(room);
+    const conn = await bed.connect(room, connectOptions);
     out.push({
       name,
       room,

@@ -1,5 +1,6 @@
 import type { fileMethods } from '../../protocol/file-methods.js';
 import { fileEntry, historyFields, incomingListItem, outgoingListItem } from '../views.js';
+import { legacyIdOf } from '../legacy-views.js';
 import type { HandlersOf } from './handler.js';
 
 const toFileId = (value: number | string): number => Number(value);
@@ -9,22 +10,26 @@ export const fileHandlers: HandlersOf<keyof typeof fileMethods> = {
     return { fileList: room.library.list().map(fileEntry) };
   },
 
-  getFileTransferAvailability({ room }) {
-    return { availability: room.session.availability() };
+  getFileTransferAvailability({ room, connection }) {
+    const availability = room.session.availability();
+    // Legacy mode adds `available` (room-api.md §10).
+    return connection.legacyMode ? { availability, available: availability === 3 } : { availability };
   },
 
   getFileRequestInfo({ room }, params) {
     return room.transfers.methods.info(params.fileRequestId);
   },
 
-  async sendFile({ room, afterReply }, params) {
+  async sendFile({ room, connection, afterReply }, params) {
     const peer = params.callId ?? params.peerId;
     const { fileRequestId, announce } = await room.transfers.methods.sendToUser(
       toFileId(params.fileId),
       peer,
     );
     afterReply(announce);
-    return { sentFileRequestId: fileRequestId };
+    if (!connection.legacyMode) return { sentFileRequestId: fileRequestId };
+    // Legacy mode adds the request's legacy id (room-api.md §10).
+    return { sentFileRequestId: fileRequestId, id: legacyIdOf(room.store.getRequest(fileRequestId)!) };
   },
 
   async sendFileToConference({ room, afterReply }, params) {
