@@ -43,7 +43,9 @@ export const legacyHandlers: HandlersOf<keyof typeof legacyFileMethods> = {
   },
 
   getFileTransferInfo({ room }) {
-    const both = [...room.transfers.methods.incoming(), ...room.transfers.methods.outgoing()].sort(newestFirst);
+    const both = [...room.transfers.methods.incoming(), ...room.transfers.methods.outgoing()].sort(
+      newestFirst,
+    );
     return { files: both.map((request) => room.legacy.item(request)) };
   },
 
