@@ -12,6 +12,8 @@ export interface ChildOptions {
   /** What the child reads on stdin (default: nothing, stdin closed at once). */
   input?: string;
   cwd?: string;
+  /** A command the child runs under (e.g. `onSmallDisk(…)`): `[program, ...args]`, the node command line appended. */
+  wrap?: string[];
 }
 
 export interface Exit {
@@ -42,7 +44,8 @@ export class CliProcess {
     readonly args: string[],
     options: ChildOptions = {},
   ) {
-    this.child = spawn(process.execPath, [...NODE_FLAGS, CLI_MAIN, ...args], {
+    const command = [...(options.wrap ?? []), process.execPath, ...NODE_FLAGS, CLI_MAIN, ...args];
+    this.child = spawn(command[0]!, command.slice(1), {
       env: childEnv(options.env),
       cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -2,13 +2,14 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { TestBed } from '../helpers/harness.js';
 import { need } from '../helpers/system.js';
 import { makeCertificates } from '../helpers/tls.js';
 import { postgresBinDir, postgresMissing, startPostgres } from '../helpers/postgres.js';
 import { nginxMissing, startNginx } from '../helpers/nginx.js';
-import { freePort } from '../helpers/child.js';
+import { CliProcess, freePort } from '../helpers/child.js';
+import { onSmallDisk, seenFromOutside, smallDiskMissing } from '../helpers/small-disk.js';
 
 /**
  * The system parts other tests start (a throwaway CA, a PostgreSQL cluster, nginx): each works here, or the run says
@@ -75,4 +76,25 @@ test('nginx runs without root from its own prefix and proxies to a local server'
   );
   bed.defer(() => nginx.stop());
   assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), 'from the backend');
+});
+
+test('a small filesystem: a hub started on a 4 MiB tmpfs runs, and the disk fills up at 4 MiB', async (t) => {
+  if (!need(t, smallDiskMissing())) return;
+  const dir = bed.dir('small-disk-');
+  const hub = new CliProcess(['hub', '--data', `${dir}/hub`, '--listen', '127.0.0.1:0'], {
+    wrap: onSmallDisk(dir, 4 << 20),
+  });
+  bed.defer(async () => {
+    hub.child.kill();
+    await hub.exited;
+  });
+  await hub.waitForLine(/listening on/);
+  const inside = seenFromOutside(hub.child.pid!, dir);
+  assert.deepEqual(readdirSync(inside), ['hub'], 'the hub writes into the tmpfs');
+  assert.deepEqual(
+    readdirSync(dir),
+    [],
+    'the tmpfs is private to the hub: nothing reaches the real directory',
+  );
+  assert.throws(() => writeFileSync(`${inside}/fill`, Buffer.alloc(5 << 20)), { code: 'ENOSPC' });
 });
