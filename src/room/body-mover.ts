@@ -99,6 +99,9 @@ export class BodyMover {
     const controller = new AbortController();
     this.running.set(fileRequestId, controller);
     const backoff = new Backoff(500, 30_000);
+    // A cut connection is most often a one-off: the first retry after progress goes at once (as tus clients do),
+    // only repeated failures back off.
+    let retryAtOnce = true;
     const loop = async () => {
       while (!controller.signal.aborted) {
         const request = this.deps.requests.get(fileRequestId);
@@ -106,14 +109,17 @@ export class BodyMover {
         try {
           if (await body(request, controller.signal)) break;
           backoff.reset();
+          retryAtOnce = true;
         } catch (error) {
           if (controller.signal.aborted) break;
           this.deps.logger.info(
             { fileRequestId, err: (error as Error).message },
             'transfer interrupted; retrying',
           );
+          const delay = retryAtOnce ? 0 : backoff.next();
+          retryAtOnce = false;
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, backoff.next());
+            const timer = setTimeout(resolve, delay);
             controller.signal.addEventListener('abort', () => {
               clearTimeout(timer);
               resolve();
