@@ -269,15 +269,18 @@ export class BodyMover {
     }
     await progress.finish(request, reporter);
     const fileId = files.newFileId();
-    await files.adopt(partial, {
+    const record = {
       fileId,
       fileName: request.fileName,
       fileSize: request.fileSize,
       sha256: request.sha256,
       timestamp: this.deps.clock.now(),
-      source: 'received',
-    });
-    requests.setStatus(current, Status.Done, null, fileId);
+      source: 'received' as const,
+    };
+    const done = await files.keepReceived(partial, record, () =>
+      requests.record(current, Status.Done, null, fileId),
+    );
+    requests.announce(done);
     await notices.offerEnded('offer.done', request.hubId);
     return true;
   }
