@@ -7,6 +7,7 @@ import { Backoff } from '../common/backoff.js';
 import type { Clock } from '../common/clock.js';
 import { Throttle } from '../common/throttle.js';
 import type { BodyReceiver } from './body-receiver.js';
+import { UntrustedBodyError } from './body-download.js';
 import type { FileStore } from './file-store.js';
 import { BodyTransferError, type HubBodies } from './hub-bodies.js';
 import type { HubNotices } from './hub-notices.js';
@@ -210,6 +211,23 @@ export class BodyMover {
     return completing;
   }
 
+  /**
+   * The hub sent a body this offer cannot have (too long, another range, other bytes): retrying would only get the
+   * same again, so the partial goes, the request fails here and the hub is told it failed.
+   */
+  private async failDownload(request: RequestRecord, partial: string, why: string): Promise<void> {
+    await rm(partial, { force: true });
+    this.halt(request.fileRequestId);
+    this.deps.logger.error(
+      { fileRequestId: request.fileRequestId, sha256: request.sha256, fileSize: request.fileSize, err: why },
+      'download refused: the server sent a body that does not match the offer',
+    );
+    const current = this.deps.requests.get(request.fileRequestId)!;
+    if (current.status === Status.Transferring)
+      this.deps.requests.setStatus(current, Status.Failed, 'failed');
+    await this.deps.notices.offerEnded('offer.failed', request.hubId);
+  }
+
   /** One attempt to receive the rest of the body; verifies and stores it when whole. */
   private async downloadOnce(request: RequestRecord, signal: AbortSignal): Promise<boolean> {
     const { files, progress, requests, notices } = this.deps;
@@ -240,6 +258,10 @@ export class BodyMover {
         this.deps.outOfStep();
         return true;
       }
+      if (error instanceof UntrustedBodyError) {
+        await this.failDownload(request, partial, error.message);
+        return true;
+      }
       throw error;
     }
     if (body.received < request.fileSize) return false;
@@ -248,23 +270,23 @@ export class BodyMover {
     const current = requests.get(request.fileRequestId)!;
     if (current.status !== Status.Transferring) return true;
     if (size !== request.fileSize || body.sha256 !== request.sha256) {
-      await rm(partial, { force: true });
-      this.halt(request.fileRequestId);
-      requests.setStatus(current, Status.Failed, 'failed');
-      await notices.offerEnded('offer.failed', request.hubId);
+      await this.failDownload(request, partial, "the body's bytes do not match the offer's sha256");
       return true;
     }
     await progress.finish(request, reporter);
     const fileId = files.newFileId();
-    await files.adopt(partial, {
+    const record = {
       fileId,
       fileName: request.fileName,
       fileSize: request.fileSize,
       sha256: request.sha256,
       timestamp: this.deps.clock.now(),
-      source: 'received',
-    });
-    requests.setStatus(current, Status.Done, null, fileId);
+      source: 'received' as const,
+    };
+    const done = await files.keepReceived(partial, record, () =>
+      requests.record(current, Status.Done, null, fileId),
+    );
+    requests.announce(done);
     await notices.offerEnded('offer.done', request.hubId);
     return true;
   }

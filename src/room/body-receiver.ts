@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { downloadBody, type DownloadSpec } from './body-download.js';
+import { downloadBody, UntrustedBodyError, type DownloadSpec } from './body-download.js';
 import { BodyTransferError } from './hub-bodies.js';
 
 /** A download sent to the receive worker. */
@@ -12,7 +12,7 @@ export interface ReceiveJob extends DownloadSpec {
 export type WorkerReport =
   | { type: 'progress'; id: number; received: number }
   | { type: 'done'; id: number; received: number; sha256: string }
-  | { type: 'failed'; id: number; message: string; status?: number };
+  | { type: 'failed'; id: number; message: string; status?: number; untrusted?: boolean };
 
 type Result = { received: number; sha256: string };
 
@@ -116,9 +116,11 @@ export class BodyReceiver {
         job.resolve({ received: report.received, sha256: report.sha256 });
       } else {
         job.reject(
-          report.status === undefined
-            ? new Error(report.message)
-            : new BodyTransferError(report.status, report.message),
+          report.untrusted
+            ? new UntrustedBodyError(report.message)
+            : report.status === undefined
+              ? new Error(report.message)
+              : new BodyTransferError(report.status, report.message),
         );
       }
     });

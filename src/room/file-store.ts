@@ -1,11 +1,12 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FileRecord, RoomStore } from './store.js';
 import type { Clock } from '../common/clock.js';
+import { Direction, Status } from '../protocol/common-types.js';
 import { FileSink } from '../common/file-sink.js';
 
 export class UploadLimitError extends Error {
@@ -68,6 +69,27 @@ export class FileStore {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
     // Whatever is in tmp belongs to an upload that never finished: it has no fileId and is not kept.
     for (const name of readdirSync(this.tmpDir)) rmSync(join(this.tmpDir, name), { force: true });
+    this.finishKeeping();
+  }
+
+  /**
+   * Repairs what a kill in the middle of keeping a body left (see `keepReceived` and `adopt`): a received body
+   * whose request is already recorded as done but still lies in partial/ is moved into place (never downloaded
+   * again), one already in place leaves no partial behind, and a body in files/ that no record names (a kill
+   * between the move and the record of an upload) is removed: nothing is kept twice or without a record.
+   */
+  private finishKeeping(): void {
+    for (const key of readdirSync(this.partialDir)) {
+      const request = this.store.getRequest(key);
+      if (!request || request.direction !== Direction.Incoming || request.status !== Status.Done) continue;
+      if (request.fileId === null || !this.store.getFile(request.fileId)) continue;
+      if (existsSync(this.pathOf(request.fileId))) rmSync(this.partialPathOf(key), { force: true });
+      else renameSync(this.partialPathOf(key), this.pathOf(request.fileId));
+    }
+    for (const name of readdirSync(this.filesDir)) {
+      const fileId = /^[1-9][0-9]*$/.test(name) ? Number(name) : null;
+      if (fileId === null || !this.store.getFile(fileId)) rmSync(join(this.filesDir, name), { force: true });
+    }
   }
 
   pathOf(fileId: number): string {
@@ -136,6 +158,21 @@ export class FileStore {
       await rm(this.pathOf(record.fileId), { force: true });
       throw error;
     }
+  }
+
+  /**
+   * Keeps a verified received body under `record` and, in the same database transaction, records its request as
+   * done (`recordDone`); the body is moved into place after the commit. A kill at any point leaves either a
+   * request still receiving with its whole partial (the next attempt verifies it without a download) or a done
+   * request whose body the next start moves into place: never a second download, never a second copy.
+   */
+  async keepReceived<T>(partial: string, record: FileRecord, recordDone: () => T): Promise<T> {
+    const done = this.store.transaction(() => {
+      this.store.insertFile(record);
+      return recordDone();
+    });
+    await rename(partial, this.pathOf(record.fileId));
+    return done;
   }
 
   /** A random positive id below 2^31, unused in this room: ids are not guessable (room-api.md §6). */

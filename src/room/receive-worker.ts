@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { downloadBody } from './body-download.js';
+import { downloadBody, UntrustedBodyError } from './body-download.js';
 import { BodyTransferError } from './hub-bodies.js';
 import type { ReceiveJob, WorkerReport } from './body-receiver.js';
 
@@ -32,6 +32,7 @@ port.on('message', (message: ReceiveJob | { type: 'abort'; id: number }) => {
         id,
         message: error.message,
         status: error instanceof BodyTransferError ? error.status : undefined,
+        untrusted: error instanceof UntrustedBodyError || undefined,
       }),
   );
 });

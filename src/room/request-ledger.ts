@@ -91,6 +91,11 @@ export class RequestLedger {
     return store.getRequest(request.fileRequestId)!;
   }
 
+  /** Announces a status stored with `record` (fileRequestStatusChanged). */
+  announce(request: RequestRecord): void {
+    this.deps.events.statusChanged(request);
+  }
+
   /** Stores a new status, then announces it (fileRequestStatusChanged); returns the request. */
   setStatus(
     request: RequestRecord,

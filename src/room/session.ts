@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { AppState, LoginResult } from '../protocol/session-methods.js';
 import { Availability } from '../protocol/common-types.js';
 import type { LinkPush } from '../protocol/hub-link.js';
+import { Backoff } from '../common/backoff.js';
 import { HubLink, LinkError, type HelloResult, type HubTarget } from './hub-link.js';
 import type { RoomEvents } from './room-events.js';
 import type { RoomStore } from './store.js';
@@ -48,6 +49,13 @@ export class Session extends EventEmitter {
   private lastAvailability: Availability | null = null;
   private lastLinkReported: 'up' | 'down' | null = null;
   private loginInFlight = false;
+  /**
+   * A login the hub refused as locked (result 10) is tried again with the reconnect backoff (1 s doubling to
+   * 30 s), so the room logs in by itself once the lock window has passed. A wrong password is never retried: it
+   * would only extend the lock.
+   */
+  private lockedRetry: { credentials: Credentials; explicit: boolean; timer: NodeJS.Timeout } | null = null;
+  private readonly lockedBackoff = new Backoff(1000, 30_000);
 
   constructor(
     private readonly store: RoomStore,
@@ -138,6 +146,7 @@ export class Session extends EventEmitter {
     // Leave the current server first: its serverDisconnected names it, and `loggedOut` reaches the listeners.
     this.link.disconnect();
     if (!sameServer) {
+      this.cancelLockedRetry();
       // Credentials belong to the server they were accepted by; another server starts logged out.
       this.store.delete(CREDENTIALS_KEY);
     }
@@ -148,7 +157,34 @@ export class Session extends EventEmitter {
     this.publishState();
   }
 
+  /** Whether a login refused as locked will be tried again (tests, diagnostics). */
+  get loginRetryPending(): boolean {
+    return this.lockedRetry !== null;
+  }
+
+  private cancelLockedRetry(): void {
+    if (this.lockedRetry) clearTimeout(this.lockedRetry.timer);
+    this.lockedRetry = null;
+  }
+
+  private scheduleLockedRetry(credentials: Credentials, explicit: boolean): void {
+    this.cancelLockedRetry();
+    const delay = this.lockedBackoff.next();
+    const timer = setTimeout(() => {
+      this.lockedRetry = null;
+      if (this.identity || this.loginInFlight) return;
+      // A closed link tries again when it opens (onLinkOpen); until then keep waiting with the same backoff.
+      if (this.link.state !== 'open') return this.scheduleLockedRetry(credentials, explicit);
+      void this.performLogin(credentials, explicit);
+    }, delay);
+    timer.unref();
+    this.lockedRetry = { credentials, explicit, timer };
+    this.logger.info({ retryInMs: delay }, 'login locked at the server; trying again later');
+  }
+
   async login(credentials: Credentials): Promise<void> {
+    this.cancelLockedRetry();
+    this.lockedBackoff.reset();
     if (this.identity) {
       this.events.emit('login', { result: LoginResult.AlreadyLoggedIn, ...this.peerFields() });
       return;
@@ -161,6 +197,7 @@ export class Session extends EventEmitter {
   }
 
   async logout(): Promise<void> {
+    this.cancelLockedRetry();
     this.store.delete(CREDENTIALS_KEY);
     const wasLoggedIn = this.identity !== null;
     if (wasLoggedIn) {
@@ -193,6 +230,8 @@ export class Session extends EventEmitter {
       };
       this.fileTransferAllowed = result.fileTransfer;
       this.store.set(CREDENTIALS_KEY, credentials);
+      this.cancelLockedRetry();
+      this.lockedBackoff.reset();
       this.events.emit('login', { result: LoginResult.Ok, peerId: result.peerId, peerDn: result.peerDn });
       this.publishState();
       this.emit('loggedIn', this.identity);
@@ -210,6 +249,8 @@ export class Session extends EventEmitter {
         // The saved credentials no longer work: stop retrying them on every reconnect.
         this.store.delete(CREDENTIALS_KEY);
       }
+      if (result === LoginResult.Locked) this.scheduleLockedRetry(credentials, explicit);
+      else if (result !== LoginResult.Unreachable) this.cancelLockedRetry();
       this.logger.info({ result }, 'login refused');
       this.events.emit('login', { result });
       this.publishState();
@@ -230,9 +271,14 @@ export class Session extends EventEmitter {
         domain: hello.domain,
       });
     }
-    const credentials = this.credentials;
+    const retry = this.lockedRetry;
+    const credentials = this.credentials ?? retry?.credentials;
     if (credentials) {
-      await this.performLogin(credentials, false);
+      this.cancelLockedRetry();
+      await this.performLogin(
+        credentials,
+        retry !== null && this.credentials === null ? retry.explicit : false,
+      );
     } else {
       this.publishState();
     }
@@ -274,6 +320,7 @@ export class Session extends EventEmitter {
 
   /** Stops the link without forgetting the saved server (shutdown). */
   stop(): void {
+    this.cancelLockedRetry();
     this.link.removeAllListeners();
     this.link.disconnect();
   }

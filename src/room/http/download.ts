@@ -50,6 +50,27 @@ function answerConditions(
   return null;
 }
 
+/** One range-spec of RFC 9110 §14.1.1: `first-last`, `first-` or `-suffix` (digits only, no sign, no spaces). */
+const RANGE_SPEC = /^(?:(\d+)-(\d*)|-(\d+))$/;
+
+/**
+ * Whether `range` is a syntactically valid `bytes=` range set (RFC 9110 §14.1.2): a valid one that does not fit
+ * the body still gets 416, but an invalid one (`bytes=abc`, `bytes=5-2`, another unit) must be ignored and the
+ * whole body served with 200 (RFC 9110 §14.2).
+ */
+export function validByteRanges(range: string): boolean {
+  const match = /^bytes=(.*)$/i.exec(range.trim());
+  if (!match) return false;
+  const specs = match[1]!.split(',').map((spec) => spec.trim());
+  return specs.every((spec) => {
+    const parts = RANGE_SPEC.exec(spec);
+    if (!parts) return false;
+    if (parts[3] !== undefined) return true;
+    // last < first is invalid, not unsatisfiable (RFC 9110 §14.1.1).
+    return parts[2] === '' || BigInt(parts[2]!) >= BigInt(parts[1]!);
+  });
+}
+
 /** The body, whole or the range asked for (If-Range: only while the ETag still matches), streamed from disk. */
 async function sendBody(
   reply: FastifyReply,
@@ -60,7 +81,8 @@ async function sendBody(
   deps: DownloadDeps,
 ): Promise<FastifyReply> {
   const { range, 'if-range': ifRange } = headers;
-  const rangeApplies = range !== undefined && (ifRange === undefined || ifRange.trim() === etag);
+  const rangeApplies =
+    range !== undefined && validByteRanges(range) && (ifRange === undefined || ifRange.trim() === etag);
   const result = await send(
     { method, headers: rangeApplies ? { range } : {} } as IncomingMessage,
     deps.files.pathOf(file.fileId),
