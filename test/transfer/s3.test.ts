@@ -154,3 +154,50 @@ test(
     }
   },
 );
+
+test(
+  'the S3 endpoint unreachable for 10 s (ROOMFILES_BLOBS, ROOMFILES_S3_ENDPOINT): the upload waits and resumes, nothing is marked complete that is not stored',
+  { timeout: 180_000 },
+  async () => {
+    // Smaller than a part: the whole body can reach the hub while the bucket is away, and still must not count.
+    const SIZE = 6 * 1024 * 1024;
+    const { s3, cluster, alice, bob, bobHttp, sha256, fileId, close } = await setUp('env', SIZE, [
+      '--max-rate',
+      '2MiB',
+    ]);
+    try {
+      assert.deepEqual((await health(cluster)).body.blobs, { reachable: true });
+      const { sentId, offerId } = await send(alice, bob, fileId);
+      // The first part is stored (bob has it): then the endpoint goes away, with most of the body still to come.
+      await bob.waitFor('incomingFileRequestDownloadingProgress', (e) => e.processedPercents >= 1, 60_000);
+      await s3.stop();
+      const outage = health(cluster);
+      // The fault itself lasts 10 s (what is awaited here is its length, not an event).
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
+      const during = await outage;
+      assert.equal(during.status, 503, 'a hub that cannot reach its bucket says so');
+      assert.deepEqual(during.body.blobs, { reachable: false });
+      assert.equal((await cluster.hubStats()).receivedByBlob[sha256] !== undefined, true);
+      for (const [api, id] of [
+        [alice, sentId],
+        [bob, offerId],
+      ] as const) {
+        const { status } = await api.call('getFileRequestInfo', { fileRequestId: id });
+        assert.equal(status, 2, `still transferring while the bucket is away (status ${status})`);
+      }
+
+      await s3.start();
+      await untilStatus(alice, sentId, 3);
+      await untilStatus(bob, offerId, 3);
+      const info = await bob.call('getFileRequestInfo', { fileRequestId: offerId });
+      assert.equal(await downloadSha256(bobHttp, bob.tokenForHttpServer, info.fileId!), sha256);
+      for (const api of [alice, bob]) {
+        const history = await api.call('getFileTransferHistory');
+        assert.equal(history.filesRequests.length, 1, 'one history entry per side');
+      }
+      assert.equal((await health(cluster)).status, 200);
+    } finally {
+      await close();
+    }
+  },
+);
