@@ -94,9 +94,26 @@ export function hubCommand(): Command {
         .env('ROOMFILES_MAX_FILE_SIZE')
         .default('64GiB'),
     )
+    .addOption(
+      new Option(
+        '--blobs <location>',
+        'where bodies are kept: s3://bucket/prefix or a directory (default DATA/blobs)',
+      ).env('ROOMFILES_BLOBS'),
+    )
+    .addOption(
+      new Option('--s3-endpoint <url>', 'the S3-compatible endpoint of --blobs s3://… (MinIO, Ceph RGW)').env(
+        'ROOMFILES_S3_ENDPOINT',
+      ),
+    )
+    .addOption(
+      new Option('--s3-force-path-style', 'address the bucket in the path, not the host name (MinIO)').env(
+        'ROOMFILES_S3_FORCE_PATH_STYLE',
+      ),
+    )
     .addHelpText(
       'after',
-      '\nExample:\n  roomfiles hub --listen 0.0.0.0:4307 --data /var/lib/roomfiles/hub --domain example.org',
+      '\nExample:\n  roomfiles hub --listen 0.0.0.0:4307 --data /var/lib/roomfiles/hub --domain example.org' +
+        '\n  roomfiles hub --blobs s3://roomfiles/bodies --s3-endpoint http://minio:9000 --s3-force-path-style',
     )
     .action(async (options) => {
       const { host, port } = parseHostPort(options.listen, DEFAULT_HUB_PORT);
@@ -105,8 +122,16 @@ export function hubCommand(): Command {
         import('../hub/hub.js'),
         import('../common/logger.js'),
       ]);
+      // The AWS SDK is loaded only for a hub whose bodies are in S3.
+      const blobStore = options.blobs
+        ? (await import('../hub/blob-store-config.js')).openBlobStore(options.blobs, '', {
+            endpoint: options.s3Endpoint,
+            forcePathStyle: options.s3ForcePathStyle === true,
+          })
+        : undefined;
       const instance = new Hub({
         dataDir: resolve(options.data),
+        blobStore,
         host,
         port,
         domain: options.domain,
@@ -115,6 +140,9 @@ export function hubCommand(): Command {
         logger: createLogger('hub'),
       });
       await instance.start();
+      if (blobStore?.reachable && !(await blobStore.reachable())) {
+        console.error(`warning: the bucket of ${options.blobs} does not answer now; uploads wait for it`);
+      }
       // Signal handlers first: whoever reads the ready line may send Ctrl-C at once.
       const stopped = runUntilSignal(() => instance.stop());
       console.log(`roomfiles hub listening on ${host}:${instance.port} (domain ${instance.domain})`);

@@ -71,4 +71,11 @@ export interface BlobStore {
   remove(sha256: string, keep?: ReadonlySet<string>): Promise<void>;
   /** The sha256 of every body present, verified or being uploaded. */
   list(): Promise<string[]>;
+  /** Whether the storage answers now (GET /health); a store without this method is always reachable. */
+  reachable?(): Promise<boolean>;
+  /**
+   * How often a reader following an upload written by another process looks again (ms); a store without this
+   * property is looked at every 5 s (a directory is only ever written by the process that follows it).
+   */
+  readonly followPollMs?: number;
 }

@@ -3,7 +3,10 @@ import type { BodySignals, UploadListener } from './body-signals.js';
 
 /** What a reader may hold of chunks relayed from memory before it falls back to reading the store. */
 const LIVE_LIMIT = 8 << 20;
-/** Without an upload in this process nothing signals growth: the store is looked at again this often. */
+/**
+ * Without an upload in this process nothing signals growth: the store is looked at again this often, unless the
+ * store says how often (S3: another process may be writing the upload).
+ */
 const POLL_MS = 5000;
 
 /** Bytes handed to recipients straight from memory, and read back from the store (GET /stats). */
@@ -157,7 +160,7 @@ export async function* followBody(
       }
       // Nothing new (or what was held is gone: discarded and restarted): wait for the upload to move.
       if (read === 0 && feed.wakeups === seen) {
-        await feed.wait(sources.heldHere(upload) === undefined ? POLL_MS : undefined);
+        await feed.wait(sources.heldHere(upload) === undefined ? (store.followPollMs ?? POLL_MS) : undefined);
       }
     }
   } finally {

@@ -44,7 +44,7 @@ export interface HubOptions {
   domain?: string;
   /** A repository to use instead of the SQLite file under dataDir (PostgreSQL). */
   repository?: HubRepository;
-  /** A blob store to use instead of the directory under dataDir (S3). */
+  /** A blob store to use instead of the directory under dataDir (S3: made by `openBlobStore`, blob-store-config.ts). */
   blobStore?: BlobStore;
   clock?: Clock;
   logger?: Logger;
@@ -70,6 +70,7 @@ export class Hub {
   readonly hubId = randomBytes(6).toString('hex');
   readonly app: FastifyInstance;
   readonly bodies: Bodies;
+  readonly blobStore: BlobStore;
   readonly logins: Logins;
   readonly conferences: Conferences;
   readonly offers: Offers;
@@ -95,9 +96,9 @@ export class Hub {
       (session) => this.onLinkClosed(session),
       options.heartbeatMs,
     ));
-    const bodies = (this.bodies = new Bodies(
-      options.blobStore ?? new DirectoryBlobStore(join(options.dataDir, 'blobs')),
-    ));
+    const blobStore: BlobStore = (this.blobStore =
+      options.blobStore ?? new DirectoryBlobStore(join(options.dataDir, 'blobs')));
+    const bodies = (this.bodies = new Bodies(blobStore));
     const conferences = (this.conferences = new Conferences(repo, accounts, links));
     const logins = (this.logins = new Logins(repo, accounts, links, conferences));
     const views = new OfferViews(repo, bodies, accounts, links);
@@ -113,7 +114,7 @@ export class Hub {
     registerConferenceOps(links, conferences);
 
     this.app = createFastify(logger, { requestTimeout: 0, connectionTimeout: 0 });
-    registerStatusRoutes(this.app, { identity, stats, links, relayed: bodies.relayed });
+    registerStatusRoutes(this.app, { identity, stats, links, relayed: bodies.relayed, blobStore });
     registerRelay(this.app, { links, repo, bodies, needs, outcomes, stats, logger });
   }
 

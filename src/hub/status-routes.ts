@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type as T } from '@sinclair/typebox';
 import { isLoopback } from '../common/net.js';
+import type { BlobStore } from './blob-store.js';
 import type { RelayCounters } from './body-follower.js';
 import { refuse } from './http-refusal.js';
 import { HttpStatus } from './http-status.js';
@@ -11,7 +12,13 @@ import type { HubStats } from './stats.js';
 
 const Count = T.Integer({ minimum: 0 });
 
-const Health = T.Object({ ok: T.Boolean(), hubId: T.String(), domain: T.String() });
+const Health = T.Object({
+  ok: T.Boolean(),
+  hubId: T.String(),
+  domain: T.String(),
+  /** Whether the store of bodies answers (an S3 bucket may not; a directory always does). */
+  blobs: T.Optional(T.Object({ reachable: T.Boolean() })),
+});
 
 const Stats = T.Object({
   links: Count,
@@ -37,16 +44,24 @@ export function registerStatusRoutes(
     stats: HubStats;
     links: Pick<LinkRegistry, 'sessions'>;
     relayed: RelayCounters;
+    blobStore?: BlobStore;
   },
 ): void {
-  const { identity, stats, links, relayed } = parts;
+  const { identity, stats, links, relayed, blobStore } = parts;
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  routes.get('/health', { schema: { response: { [HttpStatus.Ok]: Health } } }, async () => ({
-    ok: true,
-    hubId: identity.hubId,
-    domain: identity.domain,
-  }));
+  // A process that cannot reach its bucket answers 503, so that a load balancer sends nobody to it.
+  routes.get(
+    '/health',
+    { schema: { response: { [HttpStatus.Ok]: Health, [HttpStatus.ServiceUnavailable]: Health } } },
+    async (_request, reply) => {
+      const blobs = blobStore?.reachable ? { reachable: await blobStore.reachable() } : undefined;
+      const ok = blobs?.reachable !== false;
+      return reply
+        .code(ok ? HttpStatus.Ok : HttpStatus.ServiceUnavailable)
+        .send({ ok, hubId: identity.hubId, domain: identity.domain, ...(blobs && { blobs }) });
+    },
+  );
 
   // Counters name the sha256 of bodies in transit: only this machine may read them.
   routes.get('/stats', { schema: { response: { [HttpStatus.Ok]: Stats } } }, async (request, reply) => {

@@ -1,0 +1,123 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { Bodies } from '../../src/hub/bodies.js';
+import { S3BlobStore, type S3BlobStoreOptions } from '../../src/hub/s3-blob-store.js';
+import { S3Server } from '../helpers/s3.js';
+import { blobStoreContract } from './blob-store-contract.js';
+
+let server: S3Server;
+before(async () => {
+  server = await S3Server.start();
+});
+after(() => server.close());
+
+/**
+ * The S3 blob store against the contract every blob store passes, on s3rver (loopback): each test has a prefix of
+ * its own in the bucket, reopening is a new store (a restarted hub) on the same prefix. Parts are small here so
+ * that the contract's bodies span many of them.
+ */
+blobStoreContract('S3', async () => {
+  const prefix = `test-${randomBytes(6).toString('hex')}/`;
+  const open = () =>
+    new S3BlobStore({ client: server.client(), bucket: server.bucket, prefix, partSize: 64 * 1024 });
+  const store = open();
+  return {
+    store,
+    reopen: async () => open(),
+    dispose: async () => {
+      for (const sha256 of await store.list()) await store.remove(sha256);
+    },
+  };
+});
+
+const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** A store on a prefix of its own, removed after the test. */
+function storeOn(prefix: string, options: Partial<S3BlobStoreOptions> = {}): S3BlobStore {
+  return new S3BlobStore({ client: server.client(), bucket: server.bucket, prefix, ...options });
+}
+
+test(
+  'a reader on another hub process follows an upload through the bucket alone, as its parts are stored',
+  { timeout: 60_000 },
+  async () => {
+    const prefix = `follow-${randomBytes(6).toString('hex')}/`;
+    // Two stores, two Bodies: nothing shared but the bucket, as between two hub processes.
+    const writer = new Bodies(storeOn(prefix, { partSize: 256 * 1024, flushAfterMs: 100 }));
+    const reader = new Bodies(storeOn(prefix, { followPollMs: 50 }));
+    const body = randomBytes(4 << 20);
+    const upload = { sha256: sha256Of(body), uploader: 'alice' };
+    try {
+      const source = new PassThrough();
+      const uploading = writer.append(upload, 0, body.length, source, () => undefined);
+      source.write(body.subarray(0, 1 << 20));
+
+      const received: Buffer[] = [];
+      let receivedBytes = 0;
+      let gotFirstMiB!: () => void;
+      const firstMiB = new Promise<void>((resolve) => (gotFirstMiB = resolve));
+      const reading = (async () => {
+        for await (const chunk of reader.read(upload, 0, body.length, new AbortController().signal)) {
+          received.push(chunk as Buffer);
+          receivedBytes += (chunk as Buffer).length;
+          if (receivedBytes >= 1 << 20) gotFirstMiB();
+        }
+      })();
+      // The reader has the first MiB while the sender has not sent the rest: it streams, it does not wait.
+      await firstMiB;
+      assert.equal(await writer.isComplete(upload.sha256), false);
+      source.end(body.subarray(1 << 20));
+      assert.deepEqual(await uploading, { held: body.length, complete: true });
+      await reading;
+      assert.ok(Buffer.concat(received).equals(body), 'byte-identical');
+      assert.equal(reader.relayed.fromStore, body.length, 'every byte came from the bucket');
+      assert.equal(reader.relayed.fromMemory, 0);
+    } finally {
+      await writer.remove(upload.sha256);
+    }
+  },
+);
+
+test(
+  'memory stays flat: an upload holds at most one part ahead of what is stored, in parts of the set size',
+  { timeout: 60_000 },
+  async () => {
+    const prefix = `flat-${randomBytes(6).toString('hex')}/`;
+    const partSize = 1 << 20;
+    const store = storeOn(prefix, { partSize });
+    const chunk = randomBytes(64 * 1024);
+    const chunks = 48 * 16; // 48 MiB
+    const hash = createHash('sha256');
+    for (let i = 0; i < chunks; i += 1) hash.update(chunk);
+    const upload = { sha256: hash.digest('hex'), uploader: 'alice' };
+    let pulled = 0;
+    let held = 0;
+    let mostAhead = 0;
+    async function* source() {
+      for (let i = 0; i < chunks; i += 1) {
+        mostAhead = Math.max(mostAhead, pulled - held);
+        pulled += chunk.length;
+        yield chunk;
+      }
+    }
+    try {
+      await store.create(upload);
+      assert.equal(
+        await store.append(upload, 0, source(), (bytes) => (held += bytes.length)),
+        chunks * chunk.length,
+      );
+      assert.ok(mostAhead <= partSize, `${mostAhead} bytes read ahead of the store, more than a part`);
+      const sizes: number[] = [];
+      const listing = await server
+        .client()
+        .send(new ListObjectsV2Command({ Bucket: server.bucket, Prefix: `${prefix}uploads/` }));
+      for (const item of listing.Contents ?? []) sizes.push(item.Size ?? 0);
+      assert.deepEqual(sizes, new Array(48).fill(partSize), 'a steady sender fills whole parts');
+    } finally {
+      await store.remove(upload.sha256);
+    }
+  },
+);
