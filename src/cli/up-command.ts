@@ -127,38 +127,19 @@ export async function startUp(options: {
   };
 }
 
-/** Resolves when the room is logged in; fails at once when the hub refuses its login. */
-function waitForLogin(room: Room, timeoutMs = 15_000): Promise<void> {
-  if (room.session.identity) return Promise.resolve();
-  return new Promise((resolveLogin, reject) => {
-    const done = (error?: Error) => {
-      clearTimeout(timer);
-      room.session.off('loggedIn', onLoggedIn);
-      offEvents();
-      if (error) reject(error);
-      else resolveLogin();
-    };
-    const timer = setTimeout(() => done(new Error(`room ${room.name} did not log in`)), timeoutMs);
-    const onLoggedIn = () => done();
-    room.session.on('loggedIn', onLoggedIn);
-    const offEvents = room.events.onEvent((message) => {
-      // 2, 3, 10: the account is gone, its password changed, or it is locked; 7 (busy) is retried.
-      if (message.event !== 'login' || ![2, 3, 10].includes(message.result as number)) return;
-      const why =
-        message.result === 3
-          ? 'wrong password'
-          : message.result === 10
-            ? 'account locked'
-            : 'no such account';
-      done(
-        new UsageError(
-          `room ${room.name} could not log in to the hub (${why}); ` +
-            `check the account with "roomfiles hub user list --data <data>/hub"`,
-          1,
-        ),
-      );
-    });
-  });
+/** Waits for the room's login; a refusal becomes one sentence that says where to look. */
+async function waitForLogin(room: Room): Promise<void> {
+  // Loaded here, as the servers are: `roomfiles --help` does not load the protocol's schemas.
+  const { RoomLoginError, waitForLogin: waitForRoomLogin } = await import('../room/login-wait.js');
+  try {
+    await waitForRoomLogin(room);
+  } catch (error) {
+    if (!(error instanceof RoomLoginError)) throw error;
+    throw new UsageError(
+      `${error.message}; check the account with "roomfiles hub user list --data <data>/hub"`,
+      1,
+    );
+  }
 }
 
 export function upCommand(): Command {

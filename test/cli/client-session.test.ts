@@ -1,10 +1,11 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loggedIn, TestBed } from '../helpers/harness.js';
 import { CliProcess, freePort, freePortBlock } from '../helpers/child.js';
+import { findExecutable, need } from '../helpers/system.js';
 import {
   api,
   assertFailure,
@@ -127,6 +128,41 @@ test('an unreachable room: exit 1 and one sentence; --debug adds the trace', asy
   );
 });
 
+test('a ws:// URL to a web port says it is the web port and names both URLs that work', async () => {
+  const webPort = rooms.alice.webPort;
+  const result = await cli(['inbox', '--url', `ws://127.0.0.1:${webPort}`]);
+  assertFailure(
+    result,
+    1,
+    new RegExp(
+      `^roomfiles: ws://127\\.0\\.0\\.1:${webPort} is the web port of a room, not its API port: ` +
+        `use --url http://127\\.0\\.0\\.1:${webPort} or ws://127\\.0\\.0\\.1:${rooms.alice.apiPort}$`,
+    ),
+  );
+});
+
+test('an unreadable file fails in one sentence before anything is uploaded', async (t) => {
+  // Root reads any file: the child runs without the capabilities that allow it (setpriv), as a user would.
+  const asRoot = process.getuid?.() === 0;
+  if (!need(t, asRoot && !findExecutable('setpriv') ? 'running as root without setpriv' : null)) return;
+  const wrap = asRoot ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--'] : [];
+  const secret = join(dir, 'secret.txt');
+  writeFileSync(secret, 'not for you');
+  chmodSync(secret, 0o000);
+  const before = (JSON.parse((await cli(['files', '--json', '--url', rooms.apiA])).stdout) as unknown[])
+    .length;
+  const note = join(dir, 'note.txt');
+  const result = await cli(['send', note, secret, '--to', 'bob', '--url', rooms.apiA], { wrap });
+  assertFailure(
+    result,
+    1,
+    /^roomfiles: cannot send .*secret\.txt: you are not allowed to read it \(permission denied\)$/,
+  );
+  const after = (JSON.parse((await cli(['files', '--json', '--url', rooms.apiA])).stdout) as unknown[])
+    .length;
+  assert.equal(after, before, 'nothing was uploaded, not even the readable file before it');
+});
+
 test('exit code 2 for bad usage, 1 for a failed operation', async () => {
   const note = join(dir, 'note.txt');
   const usage: [string[], RegExp][] = [
@@ -184,12 +220,16 @@ test('logout, login (flag, environment, stdin) and connect report the outcome in
   assert.match(status.stdout, /^files {6}transfer not available: not logged in$/m);
 
   const wrong = await cli(['login', 'alice', '--password', 'nope', ...url]);
-  assertFailure(wrong, 1, /^roomfiles: cannot log in as alice: wrong login or password$/);
+  assertFailure(
+    wrong,
+    1,
+    /^roomfiles: cannot log in as alice: wrong login or password \(asked the room at (?:ws|http):\/\/127\.0\.0\.1:\d+\)$/,
+  );
   const nobody = await cli(['login', 'nobody@files.local', '--password', 'x', ...url]);
   assertFailure(
     nobody,
     1,
-    /^roomfiles: cannot log in as nobody@files\.local: no such account on the server$/,
+    /^roomfiles: cannot log in as nobody@files\.local: no such account on the server \(asked the room at (?:ws|http):\/\/127\.0\.0\.1:\d+\)$/,
   );
   const noPassword = await cli(['login', 'alice', ...url]);
   assertFailure(noPassword, 2, /give the password/);
@@ -275,7 +315,11 @@ test('conference create, accept, send --conference, show and leave', async () =>
   assert.match(inbox.stdout, /alice@files\.local \(Alice\) in conference +5 B +waiting/);
 
   const notOwner = await cli(['conference', 'leave', '--for-all', '--url', rooms.apiB]);
-  assertFailure(notOwner, 1, /^roomfiles: cannot leave: only the owner may end the conference for everyone$/);
+  assertFailure(
+    notOwner,
+    1,
+    /^roomfiles: cannot leave: only the owner may end the conference for everyone \(asked the room at (?:ws|http):\/\/127\.0\.0\.1:\d+\)$/,
+  );
   const end = await cli(['conference', 'leave', '--for-all', '--url', rooms.apiA]);
   assert.equal(end.code, 0, end.stderr);
   assert.match(end.stdout, /^ended the conference \S+ for everyone$/m);
@@ -283,9 +327,17 @@ test('conference create, accept, send --conference, show and leave', async () =>
   const none = await cli(['conference', 'show', '--json', '--url', rooms.apiB]);
   assert.equal(none.stdout.trim(), 'null');
   const leave = await cli(['conference', 'leave', '--url', rooms.apiB]);
-  assertFailure(leave, 1, /^roomfiles: cannot leave: not in a conference$/);
+  assertFailure(
+    leave,
+    1,
+    /^roomfiles: cannot leave: not in a conference \(asked the room at (?:ws|http):\/\/127\.0\.0\.1:\d+\)$/,
+  );
   const join404 = await cli(['conference', 'join', 'nosuch', '--url', rooms.apiA]);
-  assertFailure(join404, 1, /^roomfiles: cannot join nosuch: there is no such conference on the server$/);
+  assertFailure(
+    join404,
+    1,
+    /^roomfiles: cannot join nosuch: there is no such conference on the server \(asked the room at (?:ws|http):\/\/127\.0\.0\.1:\d+\)$/,
+  );
   assert.equal((await watch.stop()).code, 0);
   for (const line of jsonLines(watch.stdout)) assert.equal(line.method, 'event');
 });

@@ -129,7 +129,10 @@ test('send exits 1 with "bob@files.local rejected …" when bob rejects, in one 
   const exit = await send.exited;
   assert.equal(exit.code, 1, send.describe());
   const lines = send.stderr.trim().split('\n');
-  assert.equal(lines.at(-1), 'roomfiles: bob@files.local rejected declined.txt');
+  assert.equal(
+    lines.at(-1),
+    `roomfiles: bob@files.local rejected declined.txt (asked the room at ${rooms.webA})`,
+  );
   assert.equal(lines.filter((line) => line.startsWith('roomfiles:')).length, 1, send.stderr);
   assertNoTrace(send.stderr);
   assertPlain(send.stdout + send.stderr, 'send output');
@@ -185,7 +188,10 @@ test('several files: each is sent; one rejected makes the exit code 1, the other
   assert.equal(exit.code, 1, send.describe());
   assert.match(send.stdout, /^sent one\.txt \(10 B\) to bob@files\.local in \d+s$/m);
   assert.match(send.stderr, /^roomfiles: bob@files\.local rejected two\.txt$/m);
-  assert.match(send.stderr.trim().split('\n').at(-1)!, /^roomfiles: 1 of 2 files were not delivered$/);
+  assert.match(
+    send.stderr.trim().split('\n').at(-1)!,
+    /^roomfiles: 1 of 2 files were not delivered \(asked the room at (?:ws|http):\/\/127\.0\.0\.1:\d+\)$/,
+  );
   assertPlain(send.stdout + send.stderr, 'send output');
 });
 
@@ -366,7 +372,7 @@ test('files, history, rm and clear manage what the room holds', async () => {
   assertFailure(
     busy,
     1,
-    /^roomfiles: cannot delete to-remove\.txt: a transfer that is waiting or running uses it$/,
+    /^roomfiles: cannot delete to-remove\.txt: a transfer that is waiting or running uses it \(asked the room at (?:ws|http):\/\/127\.0\.0\.1:\d+\)$/,
   );
   const offer = await incoming(rooms.apiB, 'to-remove.txt');
   assert.equal((await cli(['reject', offer.fileRequestId, '--url', rooms.apiB])).code, 0);
@@ -417,7 +423,14 @@ test('files, history, rm and clear manage what the room holds', async () => {
 
 test('ids: an unknown or ambiguous one fails with a sentence; a request that is not waiting cannot be accepted', async () => {
   const unknown = await cli(['accept', 'ffffffff', '--url', rooms.apiB]);
-  assertFailure(unknown, 1, /^roomfiles: there is no incoming file request ffffffff$/);
+  // The sentence names the room it asked: with two rooms on one machine, a wrong --url shows.
+  assertFailure(
+    unknown,
+    1,
+    new RegExp(
+      `^roomfiles: there is no incoming file request ffffffff \\(asked the room at ${rooms.apiB.replace(/\./g, '\\.')}\\)$`,
+    ),
+  );
   const noFile = await cli(['get', '999', '--url', rooms.apiB]);
   assertFailure(noFile, 1, /^roomfiles: there is no file 999 on the room/);
 
@@ -439,5 +452,9 @@ test('ids: an unknown or ambiguous one fails with a sentence; a request that is 
 
   const done = await deliver('already-done.txt');
   const notWaiting = await cli(['accept', done.fileRequestId, '--url', rooms.apiB]);
-  assertFailure(notWaiting, 1, /is not waiting for a decision \(it is done\)$/);
+  assertFailure(
+    notWaiting,
+    1,
+    /is not waiting for a decision \(it is done\) \(asked the room at ws:\/\/\S+\)$/,
+  );
 });

@@ -55,6 +55,17 @@ test('the page shows who the room is logged in as, its server and file-transfer 
   assert.match(csp, /default-src 'self'/);
   assert.match(csp, /connect-src 'self' ws:\/\/127\.0\.0\.1:\d+ http:\/\/127\.0\.0\.1:\d+/);
   assert.doesNotMatch(csp, /unsafe-inline/);
+
+  // The send card in person mode, outside a conference: no advice about conferences under the person field; the
+  // disabled conference option says on itself why it is off.
+  const send = page.locator('#send');
+  await send.getByLabel('TrueConf ID', { exact: true }).waitFor();
+  assert.doesNotMatch((await send.textContent()) ?? '', /Join or create a conference/);
+  const conferenceOption = send.locator('label', {
+    has: page.getByRole('radio', { name: 'The conference' }),
+  });
+  assert.equal(await send.getByRole('radio', { name: 'The conference' }).isDisabled(), true);
+  assert.match((await conferenceOption.getAttribute('title')) ?? '', /^Join or create a conference first/);
 });
 
 test('alice sends 20 MiB to bob; bob accepts, sees 100 %, and downloads an identical file', async (t) => {

@@ -87,7 +87,35 @@ export async function openRoom(flags: ConnectionFlags, options: { reconnect?: bo
     if (error instanceof RoomConnectionError && error.code === 'not-a-room') {
       throw new Failure(`${url} is not the web port of a room (its config.json names no API port)`, error);
     }
+    const apiPort = url.startsWith('ws') ? await webPortsApi(url) : null;
+    if (apiPort !== null) {
+      const { host } = new URL(url);
+      throw new Failure(
+        `${url} is the web port of a room, not its API port: use --url http://${host} or ws://${host.replace(/:\d+$/, '')}:${apiPort}`,
+        error,
+      );
+    }
     throw new Failure(`cannot reach the room at ${url}: is \`roomfiles up\` running?`, error);
+  }
+}
+
+/**
+ * A ws:// URL that no WebSocket answers may name a room's web port (8764 for 8765): its config.json says so and
+ * names the API port. Null when it is not a room's web port.
+ */
+async function webPortsApi(url: string): Promise<number | null> {
+  const { host, protocol } = new URL(url);
+  const scheme = protocol === 'wss:' ? 'https' : 'http';
+  try {
+    const response = await fetch(`${scheme}://${host}/public/default/config.json`, {
+      signal: AbortSignal.timeout(3_000),
+    });
+    if (!response.ok) return null;
+    const config = (await response.json()) as { config?: { websocket?: { port?: unknown } } };
+    const port = config.config?.websocket?.port;
+    return typeof port === 'number' ? port : null;
+  } catch {
+    return null;
   }
 }
 
@@ -100,6 +128,20 @@ function authFailure(url: string, flags: ConnectionFlags, error: string, errorCo
   return `the room at ${url} refused the ${what}`;
 }
 
+/** A failure on this machine (a local path), not in the room: its sentence does not name the room. */
+export class LocalFailure extends Failure {}
+
+/**
+ * Adds the room a failure came from to its sentence ("there is no incoming file request 6261 (asked the room at
+ * http://127.0.0.1:8764)"): with two rooms on one machine, a command sent to the wrong one says so.
+ */
+export function namingRoom(error: Error, url: string): Error {
+  if (!(error instanceof UsageError) || error instanceof LocalFailure || error.message.includes(url))
+    return error;
+  error.message = `${error.message} (asked the room at ${url})`;
+  return error;
+}
+
 /** Connects, runs `fn` with the client, and closes the client whatever happens. */
 export async function withRoom<T>(
   flags: ConnectionFlags,
@@ -110,7 +152,7 @@ export async function withRoom<T>(
   try {
     return await fn(client);
   } catch (error) {
-    throw await asFailure(error);
+    throw namingRoom(await asFailure(error), roomUrl(flags));
   } finally {
     client.close();
   }

@@ -2,7 +2,13 @@ import { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve, sep } from 'node:path';
 import type { RoomClient } from '../../client/index.js';
-import { Failure, withConnectionOptions, withRoom, type ConnectionFlags } from './connection.js';
+import {
+  Failure,
+  LocalFailure,
+  withConnectionOptions,
+  withRoom,
+  type ConnectionFlags,
+} from './connection.js';
 import { formatSize, formatTime, oneLine, peerText, shortId, table } from './format.js';
 import { findById } from './ids.js';
 import { Printer, progressBoard } from './output.js';
@@ -79,7 +85,7 @@ export async function downloadFile(client: RoomClient, file: FileRef, flags: Dow
       (existsSync(to) && statSync(to).isDirectory()));
   if (isDirectory) to = join(to, name);
   if (existsSync(to) && !flags.force) {
-    throw new Failure(`${to} exists already: give --force to replace it, or -o another path`);
+    throw new LocalFailure(`${to} exists already: give --force to replace it, or -o another path`);
   }
   const part = `${to}.part`;
   const resume = flags.resume !== false;
@@ -103,7 +109,7 @@ export async function downloadFile(client: RoomClient, file: FileRef, flags: Dow
       throw new Failure(`cannot download ${oneLine(file.fileName)}: ${error.error}`, error);
     }
     const code = (error as NodeJS.ErrnoException).code;
-    if (code) throw new Failure(`cannot write ${to}: ${(error as Error).message}`, error);
+    if (code) throw new LocalFailure(`cannot write ${to}: ${(error as Error).message}`, error);
     throw error;
   } finally {
     board.stop();

@@ -1,10 +1,18 @@
 import { Command } from 'commander';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { RoomClient } from '../../client/index.js';
 import { parseDuration } from '../parse.js';
 import { UsageError } from '../process.js';
-import { asFailure, Failure, openRoom, withConnectionOptions, type ConnectionFlags } from './connection.js';
+import {
+  asFailure,
+  Failure,
+  namingRoom,
+  openRoom,
+  roomUrl,
+  withConnectionOptions,
+  type ConnectionFlags,
+} from './connection.js';
 import { formatDuration, formatSize, oneLine, statusText } from './format.js';
 import { Printer, progressBoard, type ProgressBoard } from './output.js';
 
@@ -95,7 +103,7 @@ export function sendCommand(): Command {
         report(outcomes, flags, printer);
       } catch (error) {
         board.stop();
-        throw await asFailure(error);
+        throw namingRoom(await asFailure(error), roomUrl(flags));
       } finally {
         client.close();
         process.off('SIGINT', stopOnSignal);
@@ -104,24 +112,44 @@ export function sendCommand(): Command {
     });
 }
 
-/** Every file must be a readable regular file before anything is uploaded. */
+/**
+ * Every file must be a regular file this user can read before anything is uploaded: it is opened here, so a file
+ * without read permission fails now, in a sentence, not after the files before it went to the room.
+ */
 async function checkFiles(files: string[]): Promise<number[]> {
   return Promise.all(
     files.map(async (file) => {
-      let info;
       try {
-        info = await stat(file);
+        // stat first: opening a FIFO or a device would block or read forever.
+        const info = await stat(file);
+        if (!info.isFile()) throw new Failure(`cannot send ${file}: it is not a file`);
+        await (await open(file, 'r')).close();
+        return info.size;
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        throw new Failure(
-          code === 'ENOENT' ? `cannot send ${file}: there is no such file` : `cannot read ${file} (${code})`,
-          error,
-        );
+        if (error instanceof Failure) throw error;
+        throw new Failure(`cannot send ${file}: ${unreadable(error as NodeJS.ErrnoException)}`, error);
       }
-      if (!info.isFile()) throw new Failure(`cannot send ${file}: it is not a file`);
-      return info.size;
     }),
   );
+}
+
+/** Why a local file cannot be read, in words. */
+function unreadable(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ENOENT':
+      return 'there is no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'you are not allowed to read it (permission denied)';
+    case 'EISDIR':
+      return 'it is not a file';
+    case 'ENOTDIR':
+      return 'a part of its path is not a directory';
+    case 'ELOOP':
+      return 'its path has too many symbolic links';
+    default:
+      return `it cannot be read (${error.code ?? error.message})`;
+  }
 }
 
 async function send(

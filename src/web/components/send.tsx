@@ -137,7 +137,12 @@ export function SendCard({ model, state }: { model: RoomModel; state: RoomState 
               />
               <span>A person</span>
             </label>
-            <label class={`${toConference ? 'selected' : ''}${inConference ? '' : ' disabled'}`}>
+            {/* Why the option is off is told on the option itself: under the person field it read as advice
+                about sending to that person. */}
+            <label
+              class={`${toConference ? 'selected' : ''}${inConference ? '' : ' disabled'}`}
+              title={inConference ? undefined : 'Join or create a conference first (Conference card)'}
+            >
               <input
                 type="radio"
                 name="target"
@@ -197,9 +202,6 @@ export function SendCard({ model, state }: { model: RoomModel; state: RoomState 
                     </span>
                   ))}
                 </div>
-              ) : null}
-              {!inConference ? (
-                <p class="muted small">Join or create a conference to send to everyone in it.</p>
               ) : null}
             </>
           )}
