@@ -1,12 +1,29 @@
 #!/usr/bin/env node
 // Runs every compiled test file with node's own test runner, which prints the summary line
 // ("ℹ tests N … ℹ pass N ℹ fail N"). Arguments narrow the run to files whose path contains one of them.
-import { readdirSync, statSync } from 'node:fs';
+//
+// Wall time: the runner keeps ROOMFILES_TEST_CONCURRENCY files (default 4) running side by side; most tests wait on
+// sockets and child processes rather than on the CPU, so more files than cores pay off on a 2-core machine. The
+// slowest files start first, so that no long file starts last and runs alone: each run records how long each file
+// took (dist/test-durations.json, by scripts/durations-reporter.mjs) and the next run orders by it; files it has no
+// record of are ordered by the estimates below, then by name.
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
 const testRoot = join(root, 'dist', 'test');
+const durationsFile = join(root, 'dist', 'test-durations.json');
+
+/** Seconds, measured on the 2-core development machine: the order of a first run, before any record exists. */
+const ESTIMATES = {
+  'dist/test/transfer/crash-hub-restart.test.js': 40,
+  'dist/test/transfer/crash-hub-kill.test.js': 40,
+  'dist/test/transfer/crash-recipient.test.js': 40,
+  'dist/test/transfer/crash-sender.test.js': 40,
+  'dist/test/cli/hub-cli.test.js': 35,
+};
 
 function find(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -16,18 +33,67 @@ function find(dir) {
   });
 }
 
+/**
+ * tsc never deletes what it compiled: a test file renamed or removed in test/ leaves its old .js in dist/test,
+ * which must not run (it would test code that no longer exists, or run a test twice under two names).
+ */
+function hasSource(file) {
+  const source = join(root, relative(join(root, 'dist'), file)).replace(/\.js$/, '');
+  return existsSync(`${source}.ts`) || existsSync(`${source}.tsx`);
+}
+
+function readDurations() {
+  try {
+    return JSON.parse(readFileSync(durationsFile, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
 const filters = process.argv.slice(2);
-const files = find(testRoot)
-  .filter((file) => filters.length === 0 || filters.some((f) => relative(root, file).includes(f)))
-  .sort();
+const found = find(testRoot).filter(
+  (file) => filters.length === 0 || filters.some((f) => relative(root, file).includes(f)),
+);
+const stale = found.filter((file) => !hasSource(file));
+for (const file of stale)
+  console.error(`skipped ${relative(root, file)}: its source is gone (stale build output)`);
+
+const known = readDurations();
+const expected = (file) => {
+  const name = relative(root, file);
+  return known[name] ?? (ESTIMATES[name] ?? 0) * 1000;
+};
+const files = found.filter(hasSource).sort((a, b) => expected(b) - expected(a) || a.localeCompare(b));
 if (files.length === 0) {
   console.error('no test files found: run `npm run build` first');
   process.exit(1);
 }
-const concurrency = process.env.ROOMFILES_TEST_CONCURRENCY ?? '2';
+
+const concurrency = process.env.ROOMFILES_TEST_CONCURRENCY ?? '4';
+const record = join(tmpdir(), `roomfiles-test-durations-${process.pid}.json`);
 const child = spawn(
   process.execPath,
-  ['--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...files],
+  [
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${join(root, 'scripts', 'durations-reporter.mjs')}`,
+    `--test-reporter-destination=${record}`,
+    ...files,
+  ],
   { stdio: 'inherit', cwd: root },
 );
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+child.on('exit', (code, signal) => {
+  try {
+    const measured = JSON.parse(readFileSync(record, 'utf8'));
+    const merged = { ...readDurations() };
+    for (const [file, ms] of Object.entries(measured)) merged[relative(root, file)] = Math.round(ms);
+    writeFileSync(durationsFile, `${JSON.stringify(merged, null, 2)}\n`);
+  } catch {
+    // No record (the run was interrupted): the next run orders as this one did.
+  } finally {
+    rmSync(record, { force: true });
+  }
+  process.exit(code ?? (signal ? 1 : 0));
+});

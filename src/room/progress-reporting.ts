@@ -11,7 +11,7 @@ export interface ProgressReportingDeps {
   events: TransferEvents;
   /** The least time between two progress events of one request (longer when many clients listen). */
   interval: () => number;
-  /** Milliseconds, for spacing the saves. */
+  /** Milliseconds, for spacing the saves and the events. */
   now: () => number;
 }
 
@@ -40,6 +40,7 @@ export class ProgressReporting {
         this.deps.events.progress(request, sample);
       },
       this.deps.interval,
+      { now: this.deps.now },
     );
     this.reporters.set(request.fileRequestId, reporter);
     return reporter;

@@ -1,4 +1,4 @@
-import { performance } from 'node:perf_hooks';
+import { systemClock, type Clock } from '../common/clock.js';
 
 export interface ProgressSample {
   processedPercents: number;
@@ -29,6 +29,8 @@ export class ProgressReporter {
     private readonly emit: (sample: ProgressSample) => void,
     /** The least time between two events; a room with many clients asks for fewer (still within §9). */
     private readonly interval: () => number = () => MIN_INTERVAL_MS,
+    /** What "now" is, for spacing the events and measuring the speed (tests run it on mock timers). */
+    private readonly clock: Pick<Clock, 'now'> = systemClock,
   ) {}
 
   percentOf(bytes: number): number {
@@ -43,7 +45,7 @@ export class ProgressReporter {
   update(processed: number): void {
     if (this.finished) return;
     this.processed = processed;
-    const now = performance.now();
+    const now = this.clock.now();
     this.samples.push({ at: now, bytes: processed });
     while (this.samples.length > 2 && now - this.samples[0].at > SPEED_WINDOW_MS) this.samples.shift();
     const percent = this.percentOf(processed);
@@ -67,7 +69,7 @@ export class ProgressReporter {
     this.finished = true;
     clearTimeout(this.pending);
     this.processed = this.total;
-    const wait = Math.max(0, this.lastEmitAt + this.interval() - performance.now());
+    const wait = Math.max(0, this.lastEmitAt + this.interval() - this.clock.now());
     return new Promise((resolve) => {
       const send = () => {
         if (this.lastPercent !== 100) this.send(100);
@@ -91,7 +93,7 @@ export class ProgressReporter {
 
   private send(percent: number): void {
     this.lastPercent = percent;
-    this.lastEmitAt = performance.now();
+    this.lastEmitAt = this.clock.now();
     this.emit({ processedPercents: percent, processedSize: this.processed, speed: this.speed() });
   }
 

@@ -3,6 +3,7 @@ import type { Hub } from '../../src/hub/hub.js';
 import type { Room } from '../../src/room/room.js';
 import { loggedIn, type TestBed } from '../helpers/harness.js';
 import { CliProcess, runCli, type ChildOptions, type RunResult } from '../helpers/child.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** Shared pieces of the tests of the client commands (`roomfiles send`, `inbox`, …) run as child processes. */
 
@@ -40,31 +41,16 @@ export function start(bed: TestBed, args: string[], options?: ChildOptions): Cli
 export const cli = runCli;
 
 /** Resolves when the child's stderr matches (the ready note of `watch` is there, stdout is for events). */
-export function waitForStderr(proc: CliProcess, pattern: RegExp, timeoutMs = 20_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const cleanup = () => {
-      clearTimeout(timer);
-      proc.child.stderr!.off('data', check);
-      proc.child.off('close', onClose);
-    };
-    // CliProcess's own listener was added first: proc.stderr already holds the chunk when this runs.
-    const check = () => {
-      if (!pattern.test(proc.stderr)) return;
-      cleanup();
-      resolve();
-    };
-    const onClose = () => {
-      cleanup();
-      reject(new Error(`${proc.describe()} exited before ${pattern} on stderr`));
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`${proc.describe()}: no ${pattern} on stderr within ${timeoutMs} ms`));
-    }, timeoutMs);
-    proc.child.stderr!.on('data', check);
-    proc.child.on('close', onClose);
-    check();
-  });
+export async function waitForStderr(proc: CliProcess, pattern: RegExp, timeoutMs = 20_000): Promise<void> {
+  await waitFor(
+    () => `${pattern} on stderr of ${proc.describe()}`,
+    () => {
+      if (pattern.test(proc.stderr)) return true;
+      if (proc.exitStatus) throw new Error(`${proc.describe()} exited before ${pattern} on stderr`);
+      return undefined;
+    },
+    { timeoutMs, wake: (wake) => proc.onOutput(wake) },
+  );
 }
 
 /**

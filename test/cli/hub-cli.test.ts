@@ -7,6 +7,7 @@ import { SqliteHubRepository } from '../../src/hub/sqlite-repository.js';
 import { systemClock } from '../../src/common/clock.js';
 import { openRoomConnection, type RoomConnection } from '../../src/client/index.js';
 import { TestBed } from '../helpers/harness.js';
+import { stateOrEvent } from '../helpers/wait.js';
 import { CliProcess, FREE_ROOM_PORTS, roomArgs, runCli, type RunResult } from '../helpers/child.js';
 
 const bed = new TestBed();
@@ -265,11 +266,12 @@ test('roomfiles room refuses a non-loopback address without a PIN, and starts wi
 
 /** Resolves once the connection's room is logged in (already, or by the next successful login event). */
 async function whenLoggedIn(api: RoomConnection) {
-  const event = api.waitFor('login', (e) => e.result === 0, 20_000);
-  event.catch(() => undefined);
-  const state = await api.call('getLogin');
-  if (state.isLoggedIn) return state;
-  await event;
+  await stateOrEvent(
+    api,
+    'login',
+    (e) => e.result === 0,
+    async () => (await api.call('getLogin')).isLoggedIn,
+  );
   return api.call('getLogin');
 }
 

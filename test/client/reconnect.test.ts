@@ -4,6 +4,7 @@ import { RoomConnectionError, type ConnectionState, type RoomClient } from '../.
 import type { Room } from '../../src/room/room.js';
 import { TestBed, loggedIn } from '../helpers/harness.js';
 import { clientOf, fileWith, logged } from './support.js';
+import { nextEvent, waitFor } from '../helpers/wait.js';
 
 /** Reconnecting: after a room restart, after a dropped connection, and close() that stops it. */
 
@@ -18,21 +19,13 @@ function stateLog(client: RoomClient) {
     seen.push(state);
     for (const wake of [...waiters]) wake();
   });
-  const next = (state: ConnectionState, since = 0, timeoutMs = 20_000) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (!seen.slice(since).includes(state)) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`no "${state}" state within ${timeoutMs} ms; saw ${seen.join(', ')}`));
-      }, timeoutMs);
-      waiters.add(check);
-      check();
-    });
+  const next = async (state: ConnectionState, since = 0, timeoutMs = 20_000) => {
+    await waitFor(
+      () => `"${state}" state; saw ${seen.join(', ')}`,
+      () => (seen.slice(since).includes(state) ? true : undefined),
+      { wake: waiters, timeoutMs },
+    );
+  };
   return { seen, next };
 }
 
@@ -115,14 +108,16 @@ test('a logged-in room restarted: events of the new session arrive, and a transf
   const states = stateLog(alice);
   await aliceRoom.stop();
   await states.next('reconnecting');
-  const loginSeen = alice.waitFor('login', (e) => e.result === 0, 20_000);
+  const loginSeen = new AbortController();
+  const login = nextEvent(alice, 'login', (e) => e.result === 0, { signal: loginSeen.signal });
+  login.catch(() => undefined);
   const again = await restartOf(aliceRoom, { hub, as: 'alice' });
   await states.next('connected');
   await loggedIn(again);
   // The login may have happened before or after the client was back: either the event or the state says so.
   const state = await alice.getAppState();
-  if (state.appState !== 3) await loginSeen;
-  loginSeen.catch(() => undefined);
+  if (state.appState !== 3) await login;
+  loginSeen.abort();
 
   const offered = bob.waitFor('receivedFileRequest', (e) => e.fileName === 'after-restart.txt', 10_000);
   const delivered = alice.sendFileTo('bob', await fileWith(bed.dir(), 'after-restart.txt', 'hello again'), {

@@ -15,7 +15,8 @@ import {
   type EventName,
   type RoomClientOptions,
 } from '../../src/client/index.js';
-import { firstFound, loggedIn, type TestBed } from '../helpers/harness.js';
+import { loggedIn, type TestBed } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** Shared pieces of the SDK tests: clients closed with the bed, expected failures, small servers. */
 
@@ -106,7 +107,10 @@ export class EventLog {
     since = 0,
     timeoutMs = 15_000,
   ): Promise<EventMessage<E>> {
-    return firstFound(() => this.of(name, since).find(predicate), this.waiters, `"${name}" event`, timeoutMs);
+    return waitFor(`"${name}" event`, () => this.of(name, since).find(predicate), {
+      wake: this.waiters,
+      timeoutMs,
+    });
   }
 }
 

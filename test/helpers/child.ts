@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { NODE_FLAGS } from '../../src/cli/node-flags.js';
+import { waitFor, withTimeout } from './wait.js';
 
 /** The compiled CLI entry point (`dist/src/cli/main.js`), next to this compiled helper. */
 export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -75,39 +76,38 @@ export class CliProcess {
     for (const waiter of [...this.waiters]) waiter();
   }
 
+  /** Calls `listener` on each chunk of output and on the exit; returns the function that stops it. */
+  onOutput(listener: () => void): () => void {
+    this.waiters.add(listener);
+    return () => this.waiters.delete(listener);
+  }
+
+  /** How the process ended, or null while it runs. */
+  get exitStatus(): Exit | null {
+    return this.exit;
+  }
+
   /**
    * Resolves with the first stdout line matching `pattern` (already printed or still to come); rejects when
    * the process exits first or nothing matches in time, with what it printed so the failure can be read.
    */
   waitForLine(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
+    return waitFor(
+      () => `line ${pattern} from ${this.describe()}`,
+      () => {
         for (const line of this.stdout.split('\n')) {
           const match = pattern.exec(line);
-          if (match) return done(() => resolve(match));
+          if (match) return match;
         }
         if (this.exit) {
-          done(() =>
-            reject(
-              new Error(
-                `${this.describe()} exited (${this.exit!.code ?? this.exit!.signal}) before ${pattern}`,
-              ),
-            ),
+          throw new Error(
+            `${this.describe()} exited (${this.exit.code ?? this.exit.signal}) before ${pattern}`,
           );
         }
-      };
-      const timer = setTimeout(
-        () => done(() => reject(new Error(`${this.describe()}: no line ${pattern} within ${timeoutMs} ms`))),
-        timeoutMs,
-      );
-      const done = (fn: () => void) => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        fn();
-      };
-      this.waiters.add(check);
-      check();
-    });
+        return undefined;
+      },
+      { wake: this.waiters, timeoutMs },
+    );
   }
 
   /** Waits for the ready line and returns the whole stdout up to and including it. */
@@ -120,17 +120,11 @@ export class CliProcess {
   async stop(signal: NodeJS.Signals = 'SIGINT', timeoutMs = 15_000): Promise<Exit> {
     if (this.exit) return this.exit;
     this.child.kill(signal);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.child.kill('SIGKILL');
-        reject(new Error(`${this.describe()} did not exit within ${timeoutMs} ms of ${signal}`));
-      }, timeoutMs);
-    });
     try {
-      return await Promise.race([this.exited, timeout]);
-    } finally {
-      clearTimeout(timer);
+      return await withTimeout(this.exited, () => `exit of ${this.describe()} after ${signal}`, timeoutMs);
+    } catch (error) {
+      this.child.kill('SIGKILL');
+      throw error;
     }
   }
 
@@ -158,18 +152,12 @@ export async function runCli(
   timeoutMs = 20_000,
 ): Promise<RunResult> {
   const proc = new CliProcess(args, options);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      void proc.kill();
-      reject(new Error(`${proc.describe()} did not finish within ${timeoutMs} ms`));
-    }, timeoutMs);
-  });
   try {
-    const exit = await Promise.race([proc.exited, timeout]);
+    const exit = await withTimeout(proc.exited, () => `end of ${proc.describe()}`, timeoutMs);
     return { ...exit, stdout: proc.stdout, stderr: proc.stderr };
-  } finally {
-    clearTimeout(timer);
+  } catch (error) {
+    void proc.kill(); // the test fails with the timeout; the process must not outlive it
+    throw error;
   }
 }
 

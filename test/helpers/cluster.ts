@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { CliProcess, freePort, roomArgs, runCli } from './child.js';
 import { tempDir } from './harness.js';
+import { stateOrEvent } from './wait.js';
 import { openRoomConnection, type RoomConnection } from '../../src/client/index.js';
 
 /** A file of random bytes written in chunks (never whole in memory); resolves to its sha256. */
@@ -101,10 +102,13 @@ export class Cluster {
     const connection = await openRoomConnection(`ws://127.0.0.1:${room.apiPort}/`);
     this.connections.push(connection);
     const auth = await connection.call('auth', { type: 'unsecured' });
-    const loggedIn = connection.waitFor('appStateChanged', (e) => e.appState === 3, 30_000);
-    loggedIn.catch(() => undefined);
-    const state = await connection.call('getAppState');
-    if (state.appState !== 3) await loggedIn;
+    await stateOrEvent(
+      connection,
+      'appStateChanged',
+      (e) => e.appState === 3,
+      async () => (await connection.call('getAppState')).appState === 3,
+      30_000,
+    );
     return Object.assign(connection, { tokenForHttpServer: auth.tokenForHttpServer });
   }
 

@@ -5,6 +5,7 @@ import { Hub, type HubOptions } from '../../src/hub/hub.js';
 import { Room, type RoomOptions } from '../../src/room/room.js';
 import { openRoomConnection, type RoomConnection } from '../../src/client/index.js';
 import { silentLogger } from '../../src/common/logger.js';
+import { waitFor } from './wait.js';
 
 /** A temporary directory removed by the returned cleanup. */
 export function tempDir(prefix = 'roomfiles-test-'): { path: string; cleanup: () => void } {
@@ -113,41 +114,12 @@ export class TestBed {
 }
 
 /** Resolves when the room is logged in (its session emits loggedIn), or at once if it already is. */
-export function loggedIn(room: Room, timeoutMs = 10_000): Promise<void> {
-  if (room.session.identity) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${room.name} did not log in`)), timeoutMs);
-    room.session.once('loggedIn', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-/**
- * Resolves with the first value `find` gives (other than undefined), looking now and each time one of `waiters`
- * is called; rejects with "no <what> within <timeoutMs> ms". For logs of events that may have come already.
- */
-export function firstFound<T>(
-  find: () => T | undefined,
-  waiters: Set<() => void>,
-  what: string,
-  timeoutMs: number,
-): Promise<T> {
-  const found = find();
-  if (found !== undefined) return Promise.resolve(found);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      waiters.delete(wake);
-      reject(new Error(`no ${what} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const wake = () => {
-      const hit = find();
-      if (hit === undefined) return;
-      clearTimeout(timer);
-      waiters.delete(wake);
-      resolve(hit);
-    };
-    waiters.add(wake);
+export async function loggedIn(room: Room, timeoutMs = 10_000): Promise<void> {
+  await waitFor(`login of ${room.name}`, () => (room.session.identity ? true : undefined), {
+    timeoutMs,
+    wake: (wake) => {
+      room.session.on('loggedIn', wake);
+      return () => room.session.off('loggedIn', wake);
+    },
   });
 }

@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, readdirSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Room } from '../../src/room/room.js';
+import { waitFor } from './wait.js';
 
 /** Helpers for tests of a room's built-in HTTP server (room-api.md §7). */
 
@@ -150,11 +151,7 @@ export function multipartFraming(
 
 /** Polls a condition that reflects state (never a fixed wait) until it holds, for at most `timeoutMs`. */
 export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await waitFor(what, () => (condition() ? true : undefined), { timeoutMs });
 }
 
 /** Retries an asynchronous check (each try a real request, never a fixed wait) until it holds. */
@@ -216,18 +213,13 @@ export type RawMessage = Record<string, unknown> & { method: string; event?: str
  */
 export class MessageLog {
   readonly messages: RawMessage[] = [];
-  private waiters: { predicate: (m: RawMessage) => boolean; resolve: (m: RawMessage) => void }[] = [];
+  private readonly waiters = new Set<() => void>();
   private nextId = 1;
 
   private constructor(private readonly socket: WebSocket) {
     socket.on('message', (data) => {
-      const message = JSON.parse(String(data)) as RawMessage;
-      this.messages.push(message);
-      this.waiters = this.waiters.filter((waiter) => {
-        if (!waiter.predicate(message)) return true;
-        waiter.resolve(message);
-        return false;
-      });
+      this.messages.push(JSON.parse(String(data)) as RawMessage);
+      for (const wake of [...this.waiters]) wake();
     });
   }
 
@@ -242,17 +234,9 @@ export class MessageLog {
 
   /** Resolves with the first message (already received or still to come) that satisfies the predicate. */
   next(predicate: (m: RawMessage) => boolean, after = 0, timeoutMs = 10_000): Promise<RawMessage> {
-    const seen = this.messages.slice(after).find(predicate);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no such message within the time limit')), timeoutMs);
-      this.waiters.push({
-        predicate,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-      });
+    return waitFor('such message', () => this.messages.slice(after).find(predicate), {
+      wake: this.waiters,
+      timeoutMs,
     });
   }
 

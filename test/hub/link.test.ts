@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { TestBed, loggedIn } from '../helpers/harness.js';
+import { waitFor, withTimeout } from '../helpers/wait.js';
 import { LINK_PATH, LINK_SUBPROTOCOL, type LinkResult } from '../../src/protocol/hub-link.js';
 import type { Hub } from '../../src/hub/hub.js';
 
@@ -99,20 +100,10 @@ class RawLink {
   }
 
   /** Resolves when `ready()` holds (checked at once and on every ping, push and reply). */
-  until(what: string, ready: () => boolean, timeoutMs = 10_000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!ready()) return;
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        reject(new Error(`raw link: no ${what} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiters.add(check);
-      check();
+  async until(what: string, ready: () => boolean, timeoutMs = 10_000): Promise<void> {
+    await waitFor(`${what} on the raw link`, () => (ready() ? true : undefined), {
+      wake: this.waiters,
+      timeoutMs,
     });
   }
 
@@ -216,12 +207,7 @@ test('a logged-in link that stops answering pings is dropped after two missed po
   const left = bob.waitFor('participantLeftConference', (e) => e.peerId === aliceInstance, 15_000);
   alice.answering = false;
   const silentFrom = performance.now();
-  const dropped = await Promise.race([
-    hubSideClosed,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error('the hub never dropped the silent link')), 10_000).unref(),
-    ),
-  ]);
+  const dropped = await withTimeout(hubSideClosed, 'drop of the silent link by the hub', 10_000);
   assert.equal(dropped.missedPongs, 2, 'dropped for two missed pongs, as docs/hub-protocol.md says');
   // Two pings go unanswered (three if the last pong reached the hub only after its next tick).
   assert.ok(

@@ -2,7 +2,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import type { Room } from '../../src/room/room.js';
-import { TestBed, firstFound, loggedIn } from '../helpers/harness.js';
+import { TestBed, loggedIn } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 import { randomBody } from '../transfer/support.js';
 
 /**
@@ -180,7 +181,7 @@ class PyWire {
       const index = this.log.findIndex((m, i) => i >= this.cursor && match(m));
       return index < 0 ? undefined : index;
     };
-    const index = await firstFound(find, this.waiters, what, 15_000);
+    const index = await waitFor(what, find, { wake: this.waiters, timeoutMs: 15_000 });
     this.cursor = index + 1;
     return this.log[index];
   }

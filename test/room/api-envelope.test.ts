@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { connect as tcpConnect } from 'node:net';
 import WebSocket, { type ClientOptions } from 'ws';
 import { TestBed } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 import type { Room } from '../../src/room/room.js';
 import type { ApiConnection } from '../../src/room/api-connection.js';
 
@@ -77,31 +78,7 @@ class RawSocket {
 
   /** Resolves with the first non-undefined value of `pick`, re-checked each time something arrives. */
   until<T>(pick: () => T | undefined, what: string, timeoutMs = 5000): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        let value: T | undefined;
-        try {
-          value = pick();
-        } catch (error) {
-          done();
-          reject(error);
-          return;
-        }
-        if (value === undefined) return;
-        done();
-        resolve(value);
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`timed out waiting for ${what}`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-      check();
-    });
+    return waitFor(what, pick, { wake: this.waiters, timeoutMs });
   }
 
   private take(match: (message: Message) => boolean): Message | undefined {

@@ -6,6 +6,7 @@ import type { EventName } from '../../src/protocol/events.js';
 import type { Hub } from '../../src/hub/hub.js';
 import { TestBed, loggedIn } from '../helpers/harness.js';
 import { freePort } from '../helpers/child.js';
+import { emitted, waitFor } from '../helpers/wait.js';
 
 const bed = new TestBed();
 after(() => bed.close());
@@ -24,24 +25,20 @@ function recordEvents(api: RoomConnection) {
     from = 0,
     timeoutMs = 15_000,
   ): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const check = () => {
+    waitFor(
+      () =>
+        `"${name}" event; saw ${events
+          .slice(from)
+          .map((event) => event.event)
+          .join(', ')}`,
+      () => {
         const index = events.findIndex(
           (event, i) => i >= from && event.event === name && predicate(event as unknown as EventMessage<E>),
         );
-        if (index === -1) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        resolve(index);
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        const seen = events.slice(from).map((event) => event.event);
-        reject(new Error(`no "${name}" event within ${timeoutMs} ms; saw ${seen.join(', ')}`));
-      }, timeoutMs);
-      waiters.add(check);
-      check();
-    });
+        return index === -1 ? undefined : index;
+      },
+      { wake: waiters, timeoutMs },
+    );
   return { events, next };
 }
 
@@ -127,13 +124,7 @@ test('a room that switches servers reports the old one gone and starts logged ou
   const hubB = await bed.hub({ accounts: ['alice'], domain: 'b.example' });
   const room = await bed.room({ hub: hubA, as: 'alice' });
   await loggedIn(room);
-  const loggedOut = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the session did not emit loggedOut')), 10_000);
-    room.session.once('loggedOut', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+  const loggedOut = emitted(room.session, 'loggedOut', { timeoutMs: 10_000 });
   loggedOut.catch(() => undefined);
   const api = await bed.connect(room);
   const { events, next } = recordEvents(api);

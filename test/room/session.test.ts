@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/common/logger.js';
 import type { Room } from '../../src/room/room.js';
 import { TestBed, loggedIn } from '../helpers/harness.js';
 import { freePort, runCli } from '../helpers/child.js';
+import { waitFor } from '../helpers/wait.js';
 
 const bed = new TestBed();
 after(() => bed.close());
@@ -47,24 +48,14 @@ class Wire {
 
   /** Index of the first message at or after `from` that satisfies the predicate, now or when it arrives. */
   waitIndex(predicate: (m: Message) => boolean, from = 0, timeoutMs = 10_000): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        for (let i = from; i < this.log.length; i += 1) {
-          if (predicate(this.log[i])) {
-            clearTimeout(timer);
-            this.waiters.delete(check);
-            resolve(i);
-            return;
-          }
-        }
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        reject(new Error(`no matching message within ${timeoutMs} ms; got ${this.summary(from).join(', ')}`));
-      }, timeoutMs);
-      this.waiters.add(check);
-      check();
-    });
+    return waitFor(
+      () => `matching message; got ${this.summary(from).join(', ')}`,
+      () => {
+        for (let i = from; i < this.log.length; i += 1) if (predicate(this.log[i])) return i;
+        return undefined;
+      },
+      { wake: this.waiters, timeoutMs },
+    );
   }
 
   async event(name: string, fields: Record<string, unknown> = {}, from = 0, timeoutMs?: number) {
@@ -97,21 +88,21 @@ function isEvent(name: string, fields: Record<string, unknown> = {}) {
 }
 
 /** Resolves when the room's appState is `state`: checked at once, then on its own appStateChanged events. */
-function appStateReached(room: Room, state: number, timeoutMs = 10_000): Promise<void> {
-  if (room.session.appState() === state) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`${room.name} did not reach appState ${state} (it is ${room.session.appState()})`));
-    }, timeoutMs);
-    const off = room.events.onEvent((message) => {
-      if (message.event === 'appStateChanged' && message.appState === state) {
-        clearTimeout(timer);
-        off();
-        resolve();
-      }
-    });
-  });
+async function appStateReached(room: Room, state: number, timeoutMs = 10_000): Promise<void> {
+  let announced = false;
+  await waitFor(
+    () => `appState ${state} of ${room.name} (it is ${room.session.appState()})`,
+    () => (announced || room.session.appState() === state ? true : undefined),
+    {
+      timeoutMs,
+      wake: (wake) =>
+        room.events.onEvent((message) => {
+          if (message.event !== 'appStateChanged' || message.appState !== state) return;
+          announced = true;
+          wake();
+        }),
+    },
+  );
 }
 
 /** The fields of a reply without its envelope (`method`, `requestId`, `result`), or of an event without `method`. */

@@ -6,7 +6,8 @@ import type { Hub } from '../../src/hub/hub.js';
 import { Room } from '../../src/room/room.js';
 import { silentLogger } from '../../src/common/logger.js';
 import type { RoomConnection } from '../../src/client/index.js';
-import { firstFound, loggedIn, type TestBed } from '../helpers/harness.js';
+import { loggedIn, type TestBed } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 import { LINK_PATH, LINK_SUBPROTOCOL } from '../../src/protocol/hub-link.js';
 
 /** Shared pieces of the transfer tests: uploads, a recorder of everything a connection receives, checks. */
@@ -94,7 +95,7 @@ export class Recorder {
   ): Promise<Message> {
     const find = () =>
       this.entries.slice(since).find((e) => e.message.event === event && predicate(e.message))?.message;
-    return firstFound(find, this.waiters, `"${event}" event`, timeoutMs);
+    return waitFor(`"${event}" event`, find, { wake: this.waiters, timeoutMs });
   }
 
   /** The first matching event received since `mark`. */
@@ -325,23 +326,12 @@ export async function restartRoom(
   });
   await room.start();
   bed.defer(() => room.stop().catch(() => undefined));
-  const waitFor = (event: string, predicate: (m: Message) => boolean = () => true) =>
-    new Promise<Message>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        waiters.delete(wake);
-        reject(new Error(`no "${event}" event within 15 s`));
-      }, 15_000);
-      const wake = () => {
-        const hit = seen.find((m) => m.event === event && predicate(m));
-        if (!hit) return;
-        clearTimeout(timer);
-        waiters.delete(wake);
-        resolve(hit);
-      };
-      waiters.add(wake);
-      wake();
+  const eventSeen = (event: string, predicate: (m: Message) => boolean = () => true) =>
+    waitFor(`"${event}" event`, () => seen.find((m) => m.event === event && predicate(m)), {
+      wake: waiters,
+      timeoutMs: 15_000,
     });
-  return { room, seen, waitFor };
+  return { room, seen, waitFor: eventSeen };
 }
 
 /**
