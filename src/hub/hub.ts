@@ -13,6 +13,7 @@ import { watchAccountChanges } from './account-watcher.js';
 import { Accounts, DEFAULT_DOMAIN } from './accounts.js';
 import { Bodies } from './bodies.js';
 import type { BlobStore } from './blob-store.js';
+import { BodyOwnership } from './body-ownership.js';
 import { BodyNeeds } from './body-needs.js';
 import { registerConferenceOps } from './conference-ops.js';
 import { Conferences } from './conferences.js';
@@ -100,11 +101,12 @@ export class Hub {
     ));
     const conferences = (this.conferences = new Conferences(repo, accounts, links));
     const logins = (this.logins = new Logins(repo, accounts, links, conferences));
-    const views = new OfferViews(repo, bodies, accounts, links);
+    const ownership = new BodyOwnership(repo, bodies);
+    const views = new OfferViews(repo, ownership, accounts, links);
     const needs = new BodyNeeds(repo, bodies);
     const outcomes = new UploadOutcomes(repo, views, needs, clock);
     const limits = { offerTtlMs: this.offerTtlMs, maxFileSize: this.maxFileSize };
-    this.offers = new Offers({ repo, bodies, accounts, links, conferences, views, needs, clock, limits });
+    this.offers = new Offers({ repo, ownership, accounts, links, conferences, views, needs, clock, limits });
     this.expiry = new OfferExpiry({ repo, views, needs, clock, logger, offerTtlMs: this.offerTtlMs });
 
     const identity: HubIdentity = { domain: accounts.domain, hubId: this.hubId };
@@ -114,7 +116,7 @@ export class Hub {
 
     this.app = createFastify(logger, { requestTimeout: 0, connectionTimeout: 0 });
     registerStatusRoutes(this.app, { identity, stats, links, relayed: bodies.relayed });
-    registerRelay(this.app, { links, repo, bodies, needs, outcomes, stats, logger });
+    registerRelay(this.app, { links, repo, bodies, ownership, needs, outcomes, stats, logger });
   }
 
   get domain(): string {

@@ -166,3 +166,47 @@ export function patchBody(port: number, token: string, sendId: string, sha: stri
     body,
   );
 }
+
+/** A body GET as a recipient's room makes it: the bytes that came, and whether the stream ended whole. */
+export function download(
+  port: number,
+  token: string,
+  sha: string,
+  offerId: string,
+): Promise<{ status: number; bytes: Buffer; whole: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'GET',
+        path: `${BLOB_PATH}/${sha}?offer=${offerId}`,
+        headers: { authorization: `Bearer ${token}` },
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let settled = false;
+        const settle = (whole: boolean) => {
+          if (settled) return;
+          settled = true;
+          resolve({ status: res.statusCode ?? 0, bytes: Buffer.concat(chunks), whole });
+        };
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => settle(res.complete));
+        res.on('aborted', () => settle(false));
+        res.on('error', () => settle(false));
+        res.on('close', () => settle(res.complete));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Logs a raw link in and returns its bearer token for the body routes. */
+export async function loginToken(link: RawLink, name: string, password = `pw-${name}`): Promise<string> {
+  const reply = await link.login(name, password);
+  if (!reply.ok) throw new Error(`login of ${name} failed: ${JSON.stringify(reply)}`);
+  return reply.session as string;
+}
