@@ -94,6 +94,12 @@ export function hubCommand(): Command {
         .env('ROOMFILES_MAX_FILE_SIZE')
         .default('64GiB'),
     )
+    .addOption(
+      new Option(
+        '--metrics-token <token>',
+        'bearer token GET /stats and GET /metrics require (none: both off)',
+      ).env('ROOMFILES_METRICS_TOKEN'),
+    )
     .addHelpText(
       'after',
       '\nExample:\n  roomfiles hub --listen 0.0.0.0:4307 --data /var/lib/roomfiles/hub --domain example.org',
@@ -112,6 +118,7 @@ export function hubCommand(): Command {
         domain: options.domain,
         offerTtlMs: parseDuration(options.offerTtl),
         maxFileSize: parseSize(options.maxFileSize),
+        metricsToken: options.metricsToken || undefined,
         logger: createLogger('hub'),
       });
       await instance.start();

@@ -54,6 +54,8 @@ export interface HubOptions {
   /** Largest file the hub relays (default 64 GiB). */
   maxFileSize?: number;
   heartbeatMs?: number;
+  /** The bearer token GET /stats and GET /metrics require; without one they answer 404. */
+  metricsToken?: string;
 }
 
 /**
@@ -115,7 +117,13 @@ export class Hub {
     registerConferenceOps(links, conferences);
 
     this.app = createFastify(logger, { requestTimeout: 0, connectionTimeout: 0 });
-    registerStatusRoutes(this.app, { identity, stats, links, relayed: bodies.relayed });
+    registerStatusRoutes(this.app, {
+      identity,
+      stats,
+      links,
+      relayed: bodies.relayed,
+      metricsToken: options.metricsToken,
+    });
     registerRelay(this.app, { links, repo, bodies, ownership, needs, outcomes, stats, logger });
   }
 
