@@ -110,6 +110,12 @@ export function hubCommand(): Command {
         'ROOMFILES_S3_FORCE_PATH_STYLE',
       ),
     )
+    .addOption(
+      new Option(
+        '--metrics-token <token>',
+        'bearer token GET /stats and GET /metrics require (none: both off)',
+      ).env('ROOMFILES_METRICS_TOKEN'),
+    )
     .addHelpText(
       'after',
       '\nExample:\n  roomfiles hub --listen 0.0.0.0:4307 --data /var/lib/roomfiles/hub --domain example.org' +
@@ -137,6 +143,7 @@ export function hubCommand(): Command {
         domain: options.domain,
         offerTtlMs: parseDuration(options.offerTtl),
         maxFileSize: parseSize(options.maxFileSize),
+        metricsToken: options.metricsToken || undefined,
         logger: createLogger('hub'),
       });
       await instance.start();

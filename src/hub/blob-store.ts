@@ -21,6 +21,11 @@ export type BlobErrorKind =
   /** The store has no room for more bytes (a full disk or bucket quota). */
   | 'full';
 
+export interface ReadOptions {
+  /** Read this upload's own bytes only, never the verified body of its sha256. */
+  uploadOnly?: boolean;
+}
+
 export class BlobError extends Error {
   constructor(
     readonly kind: BlobErrorKind,
@@ -60,9 +65,11 @@ export interface BlobStore {
   ): Promise<number>;
   /**
    * Bytes `start` to `end` (exclusive) of the body: of the verified body when it is held, else of this upload as
-   * far as it is held now. Ends early where what is held ends; reads while the upload continues.
+   * far as it is held now. Ends early where what is held ends; reads while the upload continues. With
+   * `uploadOnly`, only this upload's own bytes are read, never the verified body: a body verified for another
+   * account must not reach the readers of an upload that has not proved it holds the same bytes.
    */
-  read(upload: UploadRef, start: number, end: number): AsyncIterable<Buffer>;
+  read(upload: UploadRef, start: number, end: number, options?: ReadOptions): AsyncIterable<Buffer>;
   /** The upload, verified by the caller, becomes the body of its sha256 (tusd FinishUpload). */
   finish(upload: UploadRef): Promise<void>;
   /** Drops one upload's bytes (tusd Terminate). */

@@ -20,13 +20,22 @@ export class Bodies {
     this.uploads = new BodyUploads(store, this.signals);
   }
 
+  /** Whether the verified body is held, whoever uploaded it: for storage, never for what an uploader is told. */
   isComplete(sha256: string): Promise<boolean> {
     return this.store.has(sha256);
   }
 
-  /** Bytes of this body the hub holds for this uploader: all of it when complete, else what its upload holds. */
+  /** Whether this uploader's own upload of the body was verified in this process (BodyOwnership asks more). */
+  verifiedBy(upload: UploadRef): boolean {
+    return this.uploads.verifiedBy(upload);
+  }
+
+  /**
+   * Bytes of this body the hub holds for this uploader: all of it when its own upload was verified, else what its
+   * upload holds. Another account's copy of the same bytes counts for nothing (docs/security.md, "Dedup").
+   */
   async held(upload: UploadRef, size: number): Promise<number> {
-    if (await this.store.has(upload.sha256)) return size;
+    if (this.uploads.verifiedBy(upload)) return size;
     return this.uploads.heldHere(upload) ?? (await this.store.held(upload));
   }
 
@@ -40,12 +49,22 @@ export class Bodies {
     return this.uploads.append(upload, offset, size, source, onBytes);
   }
 
-  /** The body from `start` to `size` as a stream that follows the upload as it grows. */
-  read(upload: UploadRef, start: number, size: number, signal: AbortSignal): Readable {
+  /**
+   * The body from `start` to `size` as a stream that follows the upload as it grows. Until `verified` says the
+   * uploader's own bytes were verified (by default: in this process), only the upload's own bytes are read.
+   */
+  read(
+    upload: UploadRef,
+    start: number,
+    size: number,
+    signal: AbortSignal,
+    verified: () => Promise<boolean> | boolean = () => this.uploads.verifiedBy(upload),
+  ): Readable {
     const sources = {
       store: this.store,
       signals: this.signals,
       heldHere: (ref: UploadRef) => this.uploads.heldHere(ref),
+      verified,
       counters: this.relayed,
     };
     return Readable.from(followBody(sources, upload, start, size, signal), {

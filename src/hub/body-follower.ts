@@ -20,6 +20,8 @@ export interface FollowSources {
   signals: BodySignals;
   /** Bytes held by an upload known to this process, or undefined when none is. */
   heldHere(upload: UploadRef): number | undefined;
+  /** Whether this upload's own bytes were verified: until then the verified body (another account's) is not read. */
+  verified(): Promise<boolean> | boolean;
   counters: RelayCounters;
 }
 
@@ -145,12 +147,12 @@ export async function* followBody(
       const here = sources.heldHere(upload);
       let available = complete ? size : (here ?? 0);
       if (position >= available && !complete && here === undefined) {
-        complete = await store.has(upload.sha256);
+        complete = (await sources.verified()) && (await store.has(upload.sha256));
         available = complete ? size : (sources.heldHere(upload) ?? (await store.held(upload)));
       }
       let read = 0;
       if (position < available) {
-        for await (const piece of store.read(upload, position, available)) {
+        for await (const piece of store.read(upload, position, available, { uploadOnly: !complete })) {
           mayGoOn();
           position += piece.length;
           read += piece.length;

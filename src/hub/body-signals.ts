@@ -7,7 +7,7 @@ export interface UploadListener {
   written(chunk: Buffer, at: number): void;
   /** The upload stopped writing, finished or was discarded: look again. */
   changed(): void;
-  /** The body failed its integrity check: nothing more will come. */
+  /** This upload failed its integrity check: nothing more will come of it (other accounts' uploads go on). */
   failed(): void;
   /** No open send or offer needs the body any more: it is gone. */
   removed(): void;
@@ -36,13 +36,13 @@ export class BodySignals {
     this.emitter.on(`written:${key}`, written);
     this.emitter.on(`changed:${key}`, changed);
     this.emitter.on(`complete:${upload.sha256}`, changed);
-    this.emitter.on(`failed:${upload.sha256}`, failed);
+    this.emitter.on(`failed:${key}`, failed);
     this.emitter.on(`removed:${upload.sha256}`, removed);
     return () => {
       this.emitter.off(`written:${key}`, written);
       this.emitter.off(`changed:${key}`, changed);
       this.emitter.off(`complete:${upload.sha256}`, changed);
-      this.emitter.off(`failed:${upload.sha256}`, failed);
+      this.emitter.off(`failed:${key}`, failed);
       this.emitter.off(`removed:${upload.sha256}`, removed);
     };
   }
@@ -59,8 +59,8 @@ export class BodySignals {
     this.emitter.emit(`complete:${sha256}`);
   }
 
-  failed(sha256: string): void {
-    this.emitter.emit(`failed:${sha256}`);
+  failed(upload: UploadRef): void {
+    this.emitter.emit(`failed:${uploadKey(upload)}`);
   }
 
   removed(sha256: string): void {

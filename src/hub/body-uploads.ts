@@ -32,6 +32,8 @@ async function* within(source: Readable, room: number, size: number, held: () =>
  */
 export class BodyUploads {
   private readonly states = new Map<string, UploadState>();
+  /** The accounts whose upload of each body was verified in this process, until the body is removed. */
+  private readonly verified = new Map<string, Set<string>>();
 
   constructor(
     private readonly store: BlobStore,
@@ -43,8 +45,14 @@ export class BodyUploads {
     return this.states.get(uploadKey(upload))?.held;
   }
 
+  /** Whether this account's upload of this body was verified in this process (and the body not removed since). */
+  verifiedBy(upload: UploadRef): boolean {
+    return this.verified.get(upload.sha256)?.has(upload.uploader) ?? false;
+  }
+
   /** Forgets the uploads of a body that are not writing; resolves to the uploaders of those that are. */
   forget(sha256: string): Set<string> {
+    this.verified.delete(sha256);
     const writing = new Set<string>();
     for (const [key, state] of this.states) {
       if (!key.startsWith(`${sha256}.`)) continue;
@@ -76,7 +84,9 @@ export class BodyUploads {
     source: Readable,
     onBytes: (bytes: number) => void,
   ): Promise<{ held: number; complete: boolean }> {
-    if (await this.store.has(upload.sha256)) return { held: size, complete: true };
+    // Even when the body of this sha256 is held already (another account's), this account's bytes are received
+    // and verified in full: only then does its send count as uploaded (docs/security.md, "Dedup").
+    if (this.verifiedBy(upload)) return { held: size, complete: true };
     const state = await this.state(upload);
     if (state.writing) throw new BlobError('busy', 'another upload of this body is in progress', state.held);
     if (offset !== state.held) {
@@ -121,11 +131,17 @@ export class BodyUploads {
     this.states.delete(uploadKey(upload));
     if (digest !== upload.sha256) {
       await this.store.discard(upload);
-      this.signals.failed(upload.sha256);
+      this.signals.failed(upload);
       this.signals.changed(upload);
       throw new BlobError('mismatch', `the body's sha256 is ${digest}, not the ${upload.sha256} offered`);
     }
-    await this.store.finish(upload);
+    // Marked before the bytes move, so a reader woken by the move reads the verified body, never nothing.
+    const accounts = this.verified.get(upload.sha256) ?? new Set<string>();
+    accounts.add(upload.uploader);
+    this.verified.set(upload.sha256, accounts);
+    // Stored once: the same verified bytes of a second account are dropped, the body stays as it is.
+    if (await this.store.has(upload.sha256)) await this.store.discard(upload);
+    else await this.store.finish(upload);
     this.signals.completed(upload.sha256);
     this.signals.changed(upload);
     return { held: size, complete: true };

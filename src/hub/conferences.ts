@@ -117,11 +117,14 @@ export class Conferences {
   }
 
   private async invite(conference: Conference, from: LinkSession, peerIds: string[]): Promise<void> {
+    // One invitation per account, however often (and however spelled: `bob`, `Bob@domain`) the list names it.
+    const invitedNow = new Set<string>();
     for (const peerId of peerIds) {
       const account = await this.accounts.find(peerId);
       if (!account) continue;
       const target = this.accounts.peerIdOf(account.name);
-      if (target === from.peerId) continue;
+      if (target === from.peerId || invitedNow.has(target)) continue;
+      invitedNow.add(target);
       conference.invited.set(target, { by: from });
       this.links.pushTo(target, 'conf.invite', {
         confId: conference.confId,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FileSink } from '../common/file-sink.js';
-import { BlobError, type BlobStore, type UploadRef } from './blob-store.js';
+import { BlobError, type BlobStore, type ReadOptions, type UploadRef } from './blob-store.js';
 
 /** Bodies are read in 2 MiB pieces: fewer reads and allocations per gigabyte. */
 const READ_CHUNK = 2 << 20;
@@ -94,8 +94,13 @@ export class DirectoryBlobStore implements BlobStore {
     return held;
   }
 
-  async *read(upload: UploadRef, start: number, end: number): AsyncGenerator<Buffer> {
-    const handle = await this.openForRead(upload);
+  async *read(
+    upload: UploadRef,
+    start: number,
+    end: number,
+    options: ReadOptions = {},
+  ): AsyncGenerator<Buffer> {
+    const handle = await this.openForRead(upload, options.uploadOnly === true);
     if (!handle) return;
     try {
       let position = start;
@@ -113,9 +118,10 @@ export class DirectoryBlobStore implements BlobStore {
   }
 
   /** The verified body if held, else the upload; the body once more in case the upload was renamed meanwhile. */
-  private async openForRead(upload: UploadRef): Promise<FileHandle | null> {
+  private async openForRead(upload: UploadRef, uploadOnly: boolean): Promise<FileHandle | null> {
     const body = this.bodyPath(upload.sha256);
-    for (const path of [body, this.uploadPath(upload), body]) {
+    const paths = uploadOnly ? [this.uploadPath(upload)] : [body, this.uploadPath(upload), body];
+    for (const path of paths) {
       try {
         return await open(path, 'r');
       } catch (error) {

@@ -13,6 +13,7 @@ import { watchAccountChanges } from './account-watcher.js';
 import { Accounts, DEFAULT_DOMAIN } from './accounts.js';
 import { Bodies } from './bodies.js';
 import type { BlobStore } from './blob-store.js';
+import { BodyOwnership } from './body-ownership.js';
 import { BodyNeeds } from './body-needs.js';
 import { registerConferenceOps } from './conference-ops.js';
 import { Conferences } from './conferences.js';
@@ -53,6 +54,8 @@ export interface HubOptions {
   /** Largest file the hub relays (default 64 GiB). */
   maxFileSize?: number;
   heartbeatMs?: number;
+  /** The bearer token GET /stats and GET /metrics require; without one they answer 404. */
+  metricsToken?: string;
 }
 
 /**
@@ -101,11 +104,12 @@ export class Hub {
     const bodies = (this.bodies = new Bodies(blobStore));
     const conferences = (this.conferences = new Conferences(repo, accounts, links));
     const logins = (this.logins = new Logins(repo, accounts, links, conferences));
-    const views = new OfferViews(repo, bodies, accounts, links);
+    const ownership = new BodyOwnership(repo, bodies);
+    const views = new OfferViews(repo, ownership, accounts, links);
     const needs = new BodyNeeds(repo, bodies);
     const outcomes = new UploadOutcomes(repo, views, needs, clock);
     const limits = { offerTtlMs: this.offerTtlMs, maxFileSize: this.maxFileSize };
-    this.offers = new Offers({ repo, bodies, accounts, links, conferences, views, needs, clock, limits });
+    this.offers = new Offers({ repo, ownership, accounts, links, conferences, views, needs, clock, limits });
     this.expiry = new OfferExpiry({ repo, views, needs, clock, logger, offerTtlMs: this.offerTtlMs });
 
     const identity: HubIdentity = { domain: accounts.domain, hubId: this.hubId };
@@ -114,8 +118,15 @@ export class Hub {
     registerConferenceOps(links, conferences);
 
     this.app = createFastify(logger, { requestTimeout: 0, connectionTimeout: 0 });
-    registerStatusRoutes(this.app, { identity, stats, links, relayed: bodies.relayed, blobStore });
-    registerRelay(this.app, { links, repo, bodies, needs, outcomes, stats, logger });
+    registerStatusRoutes(this.app, {
+      identity,
+      stats,
+      links,
+      relayed: bodies.relayed,
+      blobStore,
+      metricsToken: options.metricsToken,
+    });
+    registerRelay(this.app, { links, repo, bodies, ownership, needs, outcomes, stats, logger });
   }
 
   get domain(): string {

@@ -1,7 +1,7 @@
 import type { IncomingOffer, OfferState, SendState } from '../protocol/hub-link.js';
 import { Status } from '../protocol/common-types.js';
 import type { Accounts } from './accounts.js';
-import type { Bodies } from './bodies.js';
+import type { BodyOwnership } from './body-ownership.js';
 import type { LinkRegistry } from './link-registry.js';
 import type { HubQueries, OfferRow, SendRow } from './repository.js';
 import { isActive, sendStatus } from './send-status.js';
@@ -10,7 +10,7 @@ import { isActive, sendStatus } from './send-status.js';
 export class OfferViews {
   constructor(
     private readonly repo: HubQueries,
-    private readonly bodies: Bodies,
+    private readonly ownership: BodyOwnership,
     private readonly accounts: Accounts,
     private readonly links: LinkRegistry,
   ) {}
@@ -39,7 +39,7 @@ export class OfferViews {
     const { status, reason } = sendStatus(send, offers);
     const held =
       status === Status.Transferring
-        ? await this.bodies.held({ sha256: send.sha256, uploader: send.sender }, send.fileSize)
+        ? await this.ownership.held(send)
         : status === Status.Done
           ? send.fileSize
           : 0;

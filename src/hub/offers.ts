@@ -3,7 +3,7 @@ import type { Clock } from '../common/clock.js';
 import { Status } from '../protocol/common-types.js';
 import type { IncomingOffer, LinkArgs, LinkResult, OfferState, SendState } from '../protocol/hub-link.js';
 import type { Accounts } from './accounts.js';
-import type { Bodies } from './bodies.js';
+import type { BodyOwnership } from './body-ownership.js';
 import type { BodyNeeds } from './body-needs.js';
 import type { Conferences } from './conferences.js';
 import { LinkOpError } from './link-op-error.js';
@@ -30,7 +30,7 @@ export class Offers {
   constructor(
     private readonly parts: {
       repo: HubRepository;
-      bodies: Bodies;
+      ownership: BodyOwnership;
       accounts: Accounts;
       links: LinkRegistry;
       conferences: Conferences;
@@ -46,7 +46,7 @@ export class Offers {
   }
 
   async create(session: LinkSession, args: LinkArgs<'offer.create'>): Promise<LinkResult<'offer.create'>> {
-    const { accounts, bodies, clock, limits, links, views } = this.parts;
+    const { accounts, ownership, clock, limits, links, views } = this.parts;
     const sender = session.account!;
     if (!sender.fileTransfer)
       throw new LinkOpError('forbidden', 'file transfer is not allowed for this account');
@@ -75,8 +75,9 @@ export class Offers {
       closed: false,
       closedReason: null,
     };
-    // A body the hub already holds is never uploaded again; a conference send is "uploaded" at once then.
-    if (confId && (await bodies.isComplete(args.sha256))) send.uploaded = true;
+    // A body this account uploaded before is not uploaded again; a conference send is "uploaded" at once then.
+    // Another account's copy counts for nothing: this sender streams the whole body (BodyOwnership).
+    if (confId && (await ownership.owns(sender.name, args.sha256))) send.uploaded = true;
     const offers: OfferRow[] = recipients.map((recipient) => ({
       offerId: randomUUID(),
       sendId: send.sendId,
@@ -144,7 +145,7 @@ export class Offers {
   }
 
   async accept(session: LinkSession, offerId: string): Promise<void> {
-    const { bodies, clock, links, views } = this.parts;
+    const { ownership, clock, links, views } = this.parts;
     const { offer, send } = await this.ownOffer(session, offerId);
     if (!session.account!.fileTransfer)
       throw new LinkOpError('forbidden', 'file transfer is not allowed for this account');
@@ -165,7 +166,7 @@ export class Offers {
     for (const other of links.sessionsOf(session.peerId!)) {
       if (other !== session) other.push('offer.state', { offerId, state: 'cancelled' });
     }
-    if (!send.uploaded && (await bodies.isComplete(send.sha256))) {
+    if (!send.uploaded && (await ownership.owns(send.sender, send.sha256))) {
       await this.repo.updateSend(send.sendId, { uploaded: true });
     }
     await views.pushSendState(send.sendId);

@@ -7,6 +7,7 @@ import { Sha256, Uuid } from '../protocol/hub-link.js';
 import { BlobError } from './blob-store.js';
 import type { Bodies } from './bodies.js';
 import { bearerOf, requireBearer } from './body-bearer.js';
+import type { BodyOwnership } from './body-ownership.js';
 import type { BodyNeeds } from './body-needs.js';
 import { resumeOffset } from './byte-range.js';
 import { refuse, refuseInvalid } from './http-refusal.js';
@@ -38,6 +39,7 @@ export interface RelayParts {
   links: Pick<LinkRegistry, 'bearerOf'>;
   repo: HubQueries;
   bodies: Bodies;
+  ownership: BodyOwnership;
   needs: BodyNeeds;
   outcomes: UploadOutcomes;
   stats: HubStats;
@@ -51,7 +53,7 @@ export interface RelayParts {
  * one that names none (or names it wrongly) is refused as not found, as an unknown one is.
  */
 export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
-  const { repo, bodies, needs, outcomes, stats, logger } = parts;
+  const { repo, bodies, ownership, needs, outcomes, stats, logger } = parts;
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();
   routes.addContentTypeParser('application/offset+octet-stream', (_request, _payload, done) => done(null));
   const preValidation = requireBearer(parts.links);
@@ -69,8 +71,9 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
       if (!send || send.sender !== bearerOf(request).account || send.sha256 !== request.params.sha) {
         return refuse(reply, HttpStatus.NotFound, NO_SUCH_SEND);
       }
-      const held = await bodies.held({ sha256: send.sha256, uploader: send.sender }, send.fileSize);
-      const complete = held === send.fileSize && (await bodies.isComplete(send.sha256));
+      // What this sender's own bytes hold: another account's copy of the body tells it nothing.
+      const held = await ownership.held(send);
+      const complete = held === send.fileSize && (await ownership.owns(send.sender, send.sha256));
       return reply
         .headers({ [UPLOAD_OFFSET_HEADER]: String(held), [BLOB_COMPLETE_HEADER]: complete ? '1' : '0' })
         .code(HttpStatus.NoContent)
@@ -96,12 +99,18 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
       if (!send || send.sender !== bearerOf(request).account || send.sha256 !== sha) {
         return refuse(reply, HttpStatus.NotFound, NO_SUCH_SEND);
       }
+      const owned = await ownership.owns(send.sender, sha);
       if (!(await needs.uploadTarget(send.sender, sha))) {
-        const complete = await bodies.isComplete(sha);
-        reply.header(UPLOAD_OFFSET_HEADER, String(complete ? send.fileSize : 0));
-        return complete
+        reply.header(UPLOAD_OFFSET_HEADER, String(owned ? send.fileSize : 0));
+        return owned
           ? reply.code(HttpStatus.NoContent).send()
           : refuse(reply, HttpStatus.Conflict, 'this send is not waiting for its body');
+      }
+      if (owned) {
+        // This account uploaded these bytes before: its send waiting for them is done without a new upload.
+        await outcomes.completed(sha, send.sender);
+        reply.header(UPLOAD_OFFSET_HEADER, String(send.fileSize));
+        return reply.code(HttpStatus.NoContent).send();
       }
       stats.uploadsStarted += 1;
       const upload = { sha256: sha, uploader: send.sender };
@@ -113,7 +122,7 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
         reply.header(UPLOAD_OFFSET_HEADER, String(result.held));
         if (result.complete) {
           stats.uploadsCompleted += 1;
-          await outcomes.completed(sha);
+          await outcomes.completed(sha, send.sender);
         }
         return reply.code(HttpStatus.NoContent).send();
       } catch (error) {
@@ -173,7 +182,10 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
       const controller = new AbortController();
       request.raw.on('close', () => controller.abort());
       const upload = { sha256: send.sha256, uploader: send.sender };
-      const body = bodies.read(upload, start, send.fileSize, controller.signal);
+      // The sender's own bytes only, until they were verified: never another account's copy of the body.
+      const verified = async () =>
+        bodies.verifiedBy(upload) || ((await repo.getSend(send.sendId))?.uploaded ?? false);
+      const body = bodies.read(upload, start, send.fileSize, controller.signal, verified);
       body.on('data', (chunk: Buffer) => {
         stats.bytesSent += chunk.length;
       });

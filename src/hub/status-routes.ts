@@ -1,14 +1,15 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type as T } from '@sinclair/typebox';
-import { isLoopback } from '../common/net.js';
 import type { BlobStore } from './blob-store.js';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RelayCounters } from './body-follower.js';
 import { refuse } from './http-refusal.js';
 import { HttpStatus } from './http-status.js';
 import type { LinkRegistry } from './link-registry.js';
 import type { HubIdentity } from './hub-identity.js';
 import type { HubStats } from './stats.js';
+import { hubMetrics } from './metrics.js';
 
 const Count = T.Integer({ minimum: 0 });
 
@@ -33,10 +34,23 @@ const Stats = T.Object({
   relayedFromDisk: Count,
 });
 
-/** An IPv4 peer of a dual-stack socket, as `::ffff:127.0.0.1`, is its IPv4 address. */
-const IPV4_MAPPED = '::ffff:';
+const SCHEME = 'Bearer ';
+const digest = (value: string) => createHash('sha256').update(value).digest();
 
-/** GET /health for anyone, GET /stats for the hub's own machine (docs/hub-protocol.md, "Bodies"). */
+/**
+ * Whether a request carries the metrics token: compared in constant time (of equal-length digests), never by the
+ * source address, which a reverse proxy on the same machine makes "loopback" for everyone.
+ */
+function hasToken(header: string | undefined, token: string): boolean {
+  if (!header?.startsWith(SCHEME)) return false;
+  return timingSafeEqual(digest(header.slice(SCHEME.length).trim()), digest(token));
+}
+
+/**
+ * GET /health for anyone; GET /stats and GET /metrics (Prometheus) for whoever holds the metrics token
+ * (`roomfiles hub --metrics-token`). Without a configured token they do not exist (404), so an operator who
+ * never asked for them exposes nothing (docs/security.md, "Oracles").
+ */
 export function registerStatusRoutes(
   app: FastifyInstance,
   parts: {
@@ -45,9 +59,26 @@ export function registerStatusRoutes(
     links: Pick<LinkRegistry, 'sessions'>;
     relayed: RelayCounters;
     blobStore?: BlobStore;
+    /** The bearer token /stats and /metrics require; none: both answer 404. */
+    metricsToken?: string;
   },
 ): void {
-  const { identity, stats, links, relayed, blobStore } = parts;
+  const { identity, stats, links, relayed, blobStore, metricsToken } = parts;
+  const registry = hubMetrics({ stats, links: () => links.sessions.size, relayed });
+  /** Refuses a request without the token; true when it may go on. */
+  const allowed = (request: FastifyRequest, reply: FastifyReply, route: string): boolean => {
+    if (!metricsToken) {
+      void refuse(reply, HttpStatus.NotFound, `no route GET ${route}`);
+      return false;
+    }
+    if (!hasToken(request.headers.authorization, metricsToken)) {
+      void refuse(reply, HttpStatus.Unauthorized, 'the metrics token is required', {
+        'www-authenticate': 'Bearer',
+      });
+      return false;
+    }
+    return true;
+  };
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();
 
   // A process that cannot reach its bucket answers 503, so that a load balancer sends nobody to it.
@@ -63,14 +94,19 @@ export function registerStatusRoutes(
     },
   );
 
-  // Counters name the sha256 of bodies in transit: only this machine may read them.
+  // Counters name the sha256 of bodies in transit: only the holder of the metrics token may read them.
   routes.get('/stats', { schema: { response: { [HttpStatus.Ok]: Stats } } }, async (request, reply) => {
-    const peer = request.ip.startsWith(IPV4_MAPPED) ? request.ip.slice(IPV4_MAPPED.length) : request.ip;
-    if (!isLoopback(peer)) return refuse(reply, HttpStatus.NotFound, 'no route GET /stats');
+    if (!allowed(request, reply, '/stats')) return reply;
     return {
       ...stats.snapshot(links.sessions.size),
       relayedFromMemory: relayed.fromMemory,
       relayedFromDisk: relayed.fromStore,
     };
+  });
+
+  routes.get('/metrics', async (request, reply) => {
+    if (!allowed(request, reply, '/metrics')) return reply;
+    const text = await registry.metrics();
+    return reply.header('content-type', registry.contentType).send(text);
   });
 }

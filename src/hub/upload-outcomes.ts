@@ -14,10 +14,13 @@ export class UploadOutcomes {
     private readonly clock: Clock,
   ) {}
 
-  /** A body is complete and verified at the hub: the sends of it that were uploading are done. */
-  async completed(sha256: string): Promise<void> {
+  /**
+   * `uploader`'s upload of a body was verified at the hub: that account's sends of it that were uploading are
+   * done. Other accounts' sends of the same bytes are not: each sender proves it holds them (BodyOwnership).
+   */
+  async completed(sha256: string, uploader: string): Promise<void> {
     for (const send of await this.repo.sendsBySha(sha256)) {
-      if (send.uploaded || send.closed) continue;
+      if (send.uploaded || send.closed || send.sender !== uploader) continue;
       const { status } = sendStatus(send, await this.repo.offersOfSend(send.sendId));
       if (status !== Status.Transferring) continue;
       await this.repo.updateSend(send.sendId, { uploaded: true });

@@ -48,6 +48,8 @@ export class Cluster {
   readonly root = tempDir('roomfiles-cluster-');
   hubPort = 0;
   hub: CliProcess | null = null;
+  /** The hub's --metrics-token: GET /stats needs it. */
+  readonly metricsToken = randomBytes(16).toString('hex');
   readonly rooms = new Map<string, RoomProcess>();
   private readonly connections: RoomConnection[] = [];
 
@@ -73,7 +75,15 @@ export class Cluster {
 
   async startHub(): Promise<void> {
     if (!this.hubPort) this.hubPort = await freePort();
-    this.hub = new CliProcess(['hub', '--listen', `127.0.0.1:${this.hubPort}`, '--data', this.hubData]);
+    this.hub = new CliProcess([
+      'hub',
+      '--listen',
+      `127.0.0.1:${this.hubPort}`,
+      '--data',
+      this.hubData,
+      '--metrics-token',
+      this.metricsToken,
+    ]);
     await this.hub.waitForLine(/roomfiles hub listening/);
   }
 
@@ -117,7 +127,9 @@ export class Cluster {
     bytesSent: number;
     receivedByBlob: Record<string, number>;
   }> {
-    const response = await fetch(`http://127.0.0.1:${this.hubPort}/stats`);
+    const response = await fetch(`http://127.0.0.1:${this.hubPort}/stats`, {
+      headers: { authorization: `Bearer ${this.metricsToken}` },
+    });
     return (await response.json()) as never;
   }
 

@@ -395,4 +395,24 @@ export function blobStoreContract(name: string, factory: BlobStoreFactory): void
       }),
     );
   });
+  describe(`reading one upload's own bytes: ${name}`, () => {
+    test(
+      "with uploadOnly a read gives this upload's bytes, never the verified body of another account",
+      withStore(async ({ store }) => {
+        const body = bodyOf(20_000);
+        const alice = { sha256: body.sha256, uploader: 'alice' };
+        await store.create(alice);
+        await appendAll(store, alice, 0, body.bytes);
+        await store.finish(alice);
+        const claim = randomBytes(5_000);
+        const mallory = { sha256: body.sha256, uploader: 'mallory' };
+        await store.create(mallory);
+        await appendAll(store, mallory, 0, claim);
+        assert.deepEqual(await collect(store.read(mallory, 0, 5_000, { uploadOnly: true })), claim);
+        assert.deepEqual(await collect(store.read(mallory, 0, 5_000)), body.bytes.subarray(0, 5_000));
+        const nobody = { sha256: body.sha256, uploader: 'nobody' };
+        assert.equal((await collect(store.read(nobody, 0, 5_000, { uploadOnly: true }))).length, 0);
+      }),
+    );
+  });
 }

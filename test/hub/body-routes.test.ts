@@ -186,11 +186,11 @@ test('an upload in two parts at the offsets HEAD tells; Range resumes the downlo
   assert.deepEqual([past.status, json(past).errorCode], [416, 416]);
 });
 
-test("/health says who the hub is; /stats counts for the hub's own machine, in the shape declared", async () => {
-  const hub = await bed.hub();
+test('/health says who the hub is; /stats counts for the metrics token, in the shape declared', async () => {
+  const hub = await bed.hub({ metricsToken: 'metrics-secret' });
   const health = await hubRequest(hub, 'GET', '/health');
   assert.deepEqual(json(health), { ok: true, hubId: hub.hubId, domain: hub.domain });
-  const stats = json(await hubRequest(hub, 'GET', '/stats'));
+  const stats = json(await hubRequest(hub, 'GET', '/stats', { authorization: 'Bearer metrics-secret' }));
   assert.deepEqual(Object.keys(stats).sort(), [
     'bytesReceived',
     'bytesSent',

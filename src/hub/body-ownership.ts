@@ -1,0 +1,29 @@
+import type { Bodies } from './bodies.js';
+import type { HubQueries, SendRow } from './repository.js';
+
+/**
+ * Whose bytes count for a send (docs/security.md, "Dedup that trusts no one"). A body is stored once, but a send
+ * counts as uploaded only when its own sender's account streamed the whole body and the hub verified it, or the
+ * same account did so for an earlier send of those bytes. Knowing a sha256 and a size is never enough: what a
+ * sender is told (held bytes, completion, status) does not depend on what other accounts uploaded.
+ */
+export class BodyOwnership {
+  constructor(
+    private readonly repo: HubQueries,
+    private readonly bodies: Bodies,
+  ) {}
+
+  /** Whether `account` proved it holds the body of `sha256` (and the hub still holds it). */
+  async owns(account: string, sha256: string): Promise<boolean> {
+    if (!(await this.bodies.isComplete(sha256))) return false;
+    if (this.bodies.verifiedBy({ sha256, uploader: account })) return true;
+    // Sends are marked uploaded only by this rule, so an uploaded send of this account is its own proof.
+    return (await this.repo.sendsBySha(sha256)).some((send) => send.sender === account && send.uploaded);
+  }
+
+  /** Bytes of a send's body the hub holds for its sender: what its own upload holds, or all once it owns it. */
+  async held(send: SendRow): Promise<number> {
+    if (send.uploaded || (await this.owns(send.sender, send.sha256))) return send.fileSize;
+    return this.bodies.held({ sha256: send.sha256, uploader: send.sender }, send.fileSize);
+  }
+}
