@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BlobError, type BlobStore, type UploadRef } from './blob-store.js';
+import { BlobError, type BlobStore, type ReadOptions, type UploadRef } from './blob-store.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 /** Account names (src/hub/accounts.ts): safe as one segment of an object key. */
@@ -333,7 +333,12 @@ export class S3BlobStore implements BlobStore {
     return held;
   }
 
-  async *read(upload: UploadRef, start: number, end: number): AsyncGenerator<Buffer> {
+  async *read(
+    upload: UploadRef,
+    start: number,
+    end: number,
+    options: ReadOptions = {},
+  ): AsyncGenerator<Buffer> {
     let position = start;
     const fromBody = async function* (this: S3BlobStore, manifest: Manifest) {
       const parts = manifest.parts.map(([offset, size]) => ({
@@ -351,7 +356,8 @@ export class S3BlobStore implements BlobStore {
       }
     }.bind(this);
 
-    const manifest = await this.manifest(upload.sha256);
+    // The verified body may have come from another account: a reader of an unproven upload gets its own bytes only.
+    const manifest = options.uploadOnly ? null : await this.manifest(upload.sha256);
     if (manifest) return yield* fromBody(manifest);
     for (const part of await this.uploadParts(upload)) {
       if (position >= end) return;
@@ -364,6 +370,7 @@ export class S3BlobStore implements BlobStore {
       } catch (error) {
         if (!isMissing(error)) throw error;
         // The upload was finished (its parts now the body's) or discarded while it was read.
+        if (options.uploadOnly) return;
         const finished = await this.manifest(upload.sha256);
         if (finished) return yield* fromBody(finished);
         return;

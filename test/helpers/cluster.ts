@@ -8,6 +8,17 @@ import { CliProcess, freePort, roomArgs, runCli } from './child.js';
 import { tempDir } from './harness.js';
 import { stateOrEvent } from './wait.js';
 import { openRoomConnection, type RoomConnection } from '../../src/client/index.js';
+import { after } from 'node:test';
+
+/**
+ * Every cluster not yet closed. A test that fails before its own `close()` (a start that timed out on a loaded
+ * machine, a test timeout) would leave its processes running, and the test file would never end: this closes them
+ * once the file's tests are done.
+ */
+const unclosed = new Set<Cluster>();
+after(async () => {
+  for (const cluster of [...unclosed]) await cluster.close();
+});
 
 /** A file of random bytes written in chunks (never whole in memory); resolves to its sha256. */
 export async function randomFile(path: string, size: number): Promise<string> {
@@ -52,6 +63,10 @@ export class Cluster {
   readonly metricsToken = randomBytes(16).toString('hex');
   readonly rooms = new Map<string, RoomProcess>();
   private readonly connections: RoomConnection[] = [];
+
+  constructor() {
+    unclosed.add(this);
+  }
 
   get hubData(): string {
     return join(this.root.path, 'hub');
@@ -134,6 +149,7 @@ export class Cluster {
   }
 
   async close(): Promise<void> {
+    if (!unclosed.delete(this)) return;
     for (const connection of this.connections) connection.close();
     for (const room of this.rooms.values()) await room.proc.kill();
     await this.hub?.kill();
