@@ -4,7 +4,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Bodies } from '../../src/hub/bodies.js';
-import { S3BlobStore, type S3BlobStoreOptions } from '../../src/hub/s3-blob-store.js';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openBlobStore } from '../../src/hub/blob-store-config.js';
+import { DirectoryBlobStore } from '../../src/hub/directory-blob-store.js';
+import { S3BlobStore, parseS3Url, type S3BlobStoreOptions } from '../../src/hub/s3-blob-store.js';
+import { freePort } from '../helpers/child.js';
 import { S3Server } from '../helpers/s3.js';
 import { blobStoreContract } from './blob-store-contract.js';
 
@@ -121,3 +127,37 @@ test(
     }
   },
 );
+
+test('--blobs locations: s3://bucket/prefix is the S3 store on that bucket and prefix, anything else a directory', () => {
+  assert.deepEqual(parseS3Url('s3://roomfiles'), { bucket: 'roomfiles', prefix: '' });
+  assert.deepEqual(parseS3Url('s3://roomfiles/'), { bucket: 'roomfiles', prefix: '' });
+  assert.deepEqual(parseS3Url('s3://my.bucket-1/hub/a/'), { bucket: 'my.bucket-1', prefix: 'hub/a/' });
+  for (const bad of ['s3://', 's3://Upper/x', 's3://a', 'http://roomfiles/x', 's3://bad_bucket/x']) {
+    assert.throws(() => parseS3Url(bad), /not an S3 location/, bad);
+  }
+  const s3 = openBlobStore('s3://roomfiles/hub', '/unused', {
+    endpoint: server.endpoint,
+    forcePathStyle: true,
+  });
+  assert.ok(s3 instanceof S3BlobStore);
+  assert.deepEqual([s3.bucket, s3.prefix], ['roomfiles', 'hub/']);
+  const dir = mkdtempSync(join(tmpdir(), 'roomfiles-blobs-'));
+  try {
+    assert.ok(openBlobStore(join(dir, 'elsewhere'), '/unused') instanceof DirectoryBlobStore);
+    assert.ok(openBlobStore(undefined, join(dir, 'default')) instanceof DirectoryBlobStore);
+    assert.ok(existsSync(join(dir, 'elsewhere')) && existsSync(join(dir, 'default')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the store says whether its bucket answers: a missing bucket or a closed endpoint does not', async () => {
+  assert.equal(await storeOn('health/').reachable(), true);
+  const missing = new S3BlobStore({ client: server.client(), bucket: 'no-such-bucket', prefix: '' });
+  assert.equal(await missing.reachable(), false);
+  const closed = openBlobStore('s3://roomfiles', '', {
+    endpoint: `http://127.0.0.1:${await freePort()}`,
+    forcePathStyle: true,
+  });
+  assert.equal(await closed.reachable!(), false);
+});

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { existsSync } from 'node:fs';
-import { CliProcess, freePort } from '../helpers/child.js';
+import { CliProcess, freePort, runCli } from '../helpers/child.js';
+import { tempDir } from '../helpers/harness.js';
 import { Cluster, downloadSha256, randomFile, uploadFile } from '../helpers/cluster.js';
 import { S3_ENV, S3Server } from '../helpers/s3.js';
 import type { RoomConnection } from '../../src/client/index.js';
@@ -201,3 +202,23 @@ test(
     }
   },
 );
+
+test('a --blobs location that is not one is refused in one sentence, before the hub listens', async () => {
+  const data = tempDir('roomfiles-hub-');
+  try {
+    const result = await runCli([
+      'hub',
+      '--listen',
+      '127.0.0.1:0',
+      '--data',
+      data.path,
+      '--blobs',
+      's3://Bad_Bucket/x',
+    ]);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr.trim(), /^[^\n]*--blobs: not an S3 location \(s3:\/\/bucket\/prefix\)[^\n]*$/);
+    assert.doesNotMatch(result.stdout, /listening/);
+  } finally {
+    data.cleanup();
+  }
+});
