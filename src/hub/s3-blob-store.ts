@@ -1,5 +1,4 @@
 import {
-  CopyObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -59,6 +58,8 @@ interface Part {
 /** What a finished body is made of: the manifest object, written last, whose presence means "the body is held". */
 interface Manifest {
   size: number;
+  /** Whose upload's parts are the body (they stay where they were written). */
+  uploader: string;
   parts: Array<[offset: number, size: number]>;
 }
 
@@ -110,8 +111,8 @@ const isFull = (error: unknown) =>
  * each stored whole by one PUT (so a part either is there complete or is not there): the bytes held are the parts
  * contiguous from 0, which any hub process sees by listing, and readers read each part as soon as it is stored;
  * the marker `open/<sha256>.<uploader>` says the upload exists.
- * A verified body is its parts copied (server side) to `bodies/<sha256>/<offset>`, then the manifest
- * `complete/<sha256>` written last: the body is held exactly when its manifest is. One part is buffered in memory
+ * Once verified, the manifest `complete/<sha256>` (the parts, their sizes, whose upload they are) is written: the
+ * parts (and the marker) stay where they are, and the body is held exactly when its manifest is. One part is buffered in memory
  * while it fills, never a body. Requests that fail for want of the endpoint are retried for `retryForMs`, so an
  * outage shorter than that only pauses the upload.
  */
@@ -162,10 +163,6 @@ export class S3BlobStore implements BlobStore {
   private openKey(upload: UploadRef): string {
     this.uploadPrefix(upload);
     return `${this.prefix}open/${upload.sha256}.${upload.uploader}`;
-  }
-
-  private bodyPrefix(sha256: string): string {
-    return `${this.prefix}bodies/${this.checkSha(sha256)}/`;
   }
 
   private manifestKey(sha256: string): string {
@@ -336,8 +333,9 @@ export class S3BlobStore implements BlobStore {
   async *read(upload: UploadRef, start: number, end: number): AsyncGenerator<Buffer> {
     let position = start;
     const fromBody = async function* (this: S3BlobStore, manifest: Manifest) {
+      const prefix = this.uploadPrefix({ sha256: upload.sha256, uploader: manifest.uploader });
       const parts = manifest.parts.map(([offset, size]) => ({
-        key: `${this.bodyPrefix(upload.sha256)}${String(offset).padStart(OFFSET_DIGITS, '0')}`,
+        key: `${prefix}${String(offset).padStart(OFFSET_DIGITS, '0')}`,
         offset,
         size,
       }));
@@ -404,24 +402,12 @@ export class S3BlobStore implements BlobStore {
   async finish(upload: UploadRef): Promise<void> {
     if (await this.has(upload.sha256)) return this.discard(upload);
     const parts = await this.uploadParts(upload);
-    const bodyPrefix = this.bodyPrefix(upload.sha256);
-    for (const part of parts) {
-      const key = `${bodyPrefix}${String(part.offset).padStart(OFFSET_DIGITS, '0')}`;
-      await this.retrying(() =>
-        this.client.send(
-          new CopyObjectCommand({
-            Bucket: this.bucket,
-            Key: key,
-            CopySource: `${this.bucket}/${part.key.split('/').map(encodeURIComponent).join('/')}`,
-          }),
-        ),
-      );
-    }
     const manifest: Manifest = {
       size: parts.reduce((sum, part) => sum + part.size, 0),
+      uploader: upload.uploader,
       parts: parts.map((part) => [part.offset, part.size]),
     };
-    // Written last: until it is stored, the body is not held, whatever happened to the copies.
+    // One small object: the parts become the body where they are, nothing is copied.
     await this.retrying(() =>
       this.client.send(
         new PutObjectCommand({
@@ -432,7 +418,7 @@ export class S3BlobStore implements BlobStore {
         }),
       ),
     );
-    await this.discard(upload);
+    // Its marker stays with it: a removal cut off after the manifest still leaves the body listed, to be removed.
   }
 
   private async deleteKeys(keys: string[]): Promise<void> {
@@ -456,20 +442,24 @@ export class S3BlobStore implements BlobStore {
   }
 
   async discard(upload: UploadRef): Promise<void> {
+    // The upload that became the body is the body's: it goes with it (remove), not before.
+    if ((await this.manifest(upload.sha256))?.uploader === upload.uploader) return;
     await this.deleteKeys(await this.keysUnder(this.uploadPrefix(upload)));
     await this.deleteKeys([this.openKey(upload)]);
   }
 
   async remove(sha256: string, keep: ReadonlySet<string> = new Set()): Promise<void> {
-    // The manifest first: from then on the body is not held, whatever is left to delete.
+    // The manifest first: from then on the body is not held, whatever is left to delete. The parts it named go
+    // too, whoever is still writing. The markers last: until they go, the body is listed, to be removed again.
+    const owner = (await this.manifest(sha256))?.uploader;
     await this.deleteKeys([this.manifestKey(sha256)]);
-    await this.deleteKeys(await this.keysUnder(this.bodyPrefix(sha256)));
     const uploads = `${this.prefix}uploads/${sha256}/`;
+    const goes = (uploader: string) => uploader === owner || !keep.has(uploader);
     const parts = await this.keysUnder(uploads);
-    await this.deleteKeys(parts.filter((key) => !keep.has(key.slice(uploads.length).split('/')[0]!)));
+    await this.deleteKeys(parts.filter((key) => goes(key.slice(uploads.length).split('/')[0]!)));
     const open = `${this.prefix}open/${sha256}.`;
     const markers = await this.keysUnder(open);
-    await this.deleteKeys(markers.filter((key) => !keep.has(key.slice(open.length))));
+    await this.deleteKeys(markers.filter((key) => goes(key.slice(open.length))));
   }
 
   /** Flat listings of the manifests and the upload markers (not of the parts: a body may have thousands). */
