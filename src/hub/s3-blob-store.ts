@@ -16,6 +16,12 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const UPLOADER = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 /** Offsets are written with this many digits, so that the keys of a body's parts sort in byte order. */
 const OFFSET_DIGITS = 16;
+/**
+ * Each part stored before it is full doubles the wait before the next one is (up to 2^5 times `flushAfterMs`), and a
+ * full part starts again from `flushAfterMs`: a sender dribbling a byte at a time makes a part every 32 s at most,
+ * not one a second, so the parts of a body (and the requests and listings they cost) stay few.
+ */
+const MAX_DOUBLINGS = 5;
 /** DeleteObjects takes at most this many keys per request (the S3 API's limit). */
 const DELETE_BATCH = 1000;
 
@@ -261,6 +267,7 @@ export class S3BlobStore implements BlobStore {
     let bufferedBytes = 0;
     let bufferedSince = 0;
     let storeFailed = false;
+    let earlyParts = 0;
     const flush = async () => {
       if (bufferedBytes === 0) return;
       const body = buffered.length === 1 ? buffered[0]! : Buffer.concat(buffered, bufferedBytes);
@@ -278,6 +285,7 @@ export class S3BlobStore implements BlobStore {
       }
       // Handed on only now that they are stored: a reader or a resume never sees a byte that is not.
       const stored = buffered;
+      earlyParts = bufferedBytes < this.partSize ? earlyParts + 1 : 0;
       held += bufferedBytes;
       buffered = [];
       bufferedBytes = 0;
@@ -303,7 +311,8 @@ export class S3BlobStore implements BlobStore {
         if (bufferedBytes === 0) result = await next;
         else {
           // A sender that pauses must not keep what it sent out of readers' reach: the part is stored as it is.
-          const wait = Math.max(0, bufferedSince + this.flushAfterMs - Date.now());
+          const after = this.flushAfterMs * 2 ** Math.min(earlyParts, MAX_DOUBLINGS);
+          const wait = Math.max(0, bufferedSince + after - Date.now());
           const timer = new AbortController();
           result = await Promise.race([
             next,

@@ -161,3 +161,40 @@ test('the store says whether its bucket answers: a missing bucket or a closed en
   });
   assert.equal(await closed.reachable!(), false);
 });
+
+test(
+  'a sender dribbling bytes makes few parts: each early part doubles the wait for the next',
+  { timeout: 60_000 },
+  async () => {
+    const prefix = `dribble-${randomBytes(6).toString('hex')}/`;
+    const flushAfterMs = 10;
+    const store = storeOn(prefix, { flushAfterMs });
+    const bytes = randomBytes(300);
+    const upload = { sha256: sha256Of(bytes), uploader: 'alice' };
+    const started = Date.now();
+    // A byte every 5 ms: without the doubling, a part every 10 ms.
+    async function* dribble() {
+      for (const byte of bytes) {
+        yield Buffer.from([byte]);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+    try {
+      await store.create(upload);
+      assert.equal(await store.append(upload, 0, dribble(), () => undefined), bytes.length);
+      const elapsed = Date.now() - started;
+      const listing = await server
+        .client()
+        .send(new ListObjectsV2Command({ Bucket: server.bucket, Prefix: `${prefix}uploads/` }));
+      const parts = listing.KeyCount ?? 0;
+      // 10, 20, 40, 80, 160 ms, then one every 320 ms, and the last at the end.
+      const bound = 6 + Math.ceil(elapsed / (flushAfterMs * 2 ** 5));
+      assert.ok(parts <= bound, `${parts} parts in ${elapsed} ms (at most ${bound})`);
+      const read: Buffer[] = [];
+      for await (const chunk of store.read(upload, 0, bytes.length)) read.push(chunk);
+      assert.ok(Buffer.concat(read).equals(bytes));
+    } finally {
+      await store.remove(upload.sha256);
+    }
+  },
+);
