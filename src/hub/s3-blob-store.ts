@@ -69,6 +69,21 @@ interface Manifest {
   parts: Array<[offset: number, size: number]>;
 }
 
+const isOffset = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+/** A manifest as this store writes it: parts contiguous from 0 adding up to the size, an account's name. */
+function isManifest(value: unknown): value is Manifest {
+  const manifest = value as Partial<Manifest> | null;
+  if (!manifest || !isOffset(manifest.size) || typeof manifest.uploader !== 'string') return false;
+  if (!UPLOADER.test(manifest.uploader) || !Array.isArray(manifest.parts)) return false;
+  let end = 0;
+  for (const part of manifest.parts) {
+    if (!Array.isArray(part) || part[0] !== end || !isOffset(part[1]) || part[1] === 0) return false;
+    end += part[1];
+  }
+  return end === manifest.size;
+}
+
 const errorName = (error: unknown) => (error instanceof Error ? error.name : '');
 const errorCode = (error: unknown) =>
   error instanceof Error && 'code' in error ? String((error as { code: unknown }).code) : '';
@@ -221,11 +236,22 @@ export class S3BlobStore implements BlobStore {
       const object = await this.retrying(() =>
         this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.manifestKey(sha256) })),
       );
-      return JSON.parse(await object.Body!.transformToString()) as Manifest;
+      const manifest: unknown = JSON.parse(await object.Body!.transformToString());
+      // Whatever else wrote it, a manifest that does not add up is never read as a body.
+      if (!isManifest(manifest)) throw new Error(`the manifest of ${sha256} in the bucket is not one`);
+      return manifest;
     } catch (error) {
       if (isMissing(error)) return null;
       throw error;
     }
+  }
+
+  /** Whose upload's parts the body is; undefined when there is no body, or a manifest that is not one. */
+  private owner(sha256: string): Promise<string | undefined> {
+    return this.manifest(sha256).then(
+      (manifest) => manifest?.uploader,
+      () => undefined,
+    );
   }
 
   async has(sha256: string): Promise<boolean> {
@@ -452,7 +478,7 @@ export class S3BlobStore implements BlobStore {
 
   async discard(upload: UploadRef): Promise<void> {
     // The upload that became the body is the body's: it goes with it (remove), not before.
-    if ((await this.manifest(upload.sha256))?.uploader === upload.uploader) return;
+    if ((await this.owner(upload.sha256)) === upload.uploader) return;
     await this.deleteKeys(await this.keysUnder(this.uploadPrefix(upload)));
     await this.deleteKeys([this.openKey(upload)]);
   }
@@ -460,7 +486,7 @@ export class S3BlobStore implements BlobStore {
   async remove(sha256: string, keep: ReadonlySet<string> = new Set()): Promise<void> {
     // The manifest first: from then on the body is not held, whatever is left to delete. The parts it named go
     // too, whoever is still writing. The markers last: until they go, the body is listed, to be removed again.
-    const owner = (await this.manifest(sha256))?.uploader;
+    const owner = await this.owner(sha256);
     await this.deleteKeys([this.manifestKey(sha256)]);
     const uploads = `${this.prefix}uploads/${sha256}/`;
     const goes = (uploader: string) => uploader === owner || !keep.has(uploader);

@@ -1,8 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { PassThrough } from 'node:stream';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { PassThrough, Readable } from 'node:stream';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Bodies } from '../../src/hub/bodies.js';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -196,5 +196,41 @@ test(
     } finally {
       await store.remove(upload.sha256);
     }
+  },
+);
+
+test(
+  'a manifest in the bucket that does not add up is never read as a body, and the body can still be removed',
+  { timeout: 60_000 },
+  async () => {
+    const prefix = `manifest-${randomBytes(6).toString('hex')}/`;
+    const store = storeOn(prefix);
+    const body = randomBytes(1000);
+    const upload = { sha256: sha256Of(body), uploader: 'alice' };
+    await store.create(upload);
+    await store.append(upload, 0, Readable.from([body]), () => undefined);
+    await store.finish(upload);
+    const client = server.client();
+    for (const forged of [
+      '{"size":1000,"uploader":"../x","parts":[[0,1000]]}',
+      '{"size":5000,"uploader":"alice","parts":[[0,1000]]}',
+      '{"size":1000,"uploader":"alice","parts":[[10,1000]]}',
+      'not json',
+    ]) {
+      await client.send(
+        new PutObjectCommand({
+          Bucket: server.bucket,
+          Key: `${prefix}complete/${upload.sha256}`,
+          Body: forged,
+        }),
+      );
+      await assert.rejects(async () => {
+        for await (const chunk of store.read(upload, 0, 1000)) void chunk;
+      }, forged);
+    }
+    await store.remove(upload.sha256);
+    assert.equal(await store.has(upload.sha256), false);
+    assert.deepEqual(await store.list(), []);
+    assert.equal(await store.held(upload), 0);
   },
 );
