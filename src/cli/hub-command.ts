@@ -148,12 +148,14 @@ export function hubCommand(): Command {
         logger: createLogger('hub'),
       });
       await instance.start();
-      if (blobStore?.reachable && !(await blobStore.reachable())) {
-        console.error(`warning: the bucket of ${options.blobs} does not answer now; uploads wait for it`);
-      }
       // Signal handlers first: whoever reads the ready line may send Ctrl-C at once.
       const stopped = runUntilSignal(() => instance.stop());
       console.log(`roomfiles hub listening on ${host}:${instance.port} (domain ${instance.domain})`);
+      // Said, not waited for: the hub serves everything but bodies meanwhile, and uploads wait for the bucket.
+      void blobStore?.reachable?.().then((reachable) => {
+        if (!reachable)
+          console.error(`warning: the bucket of ${options.blobs} does not answer now; uploads wait for it`);
+      });
       await stopped;
     });
 
