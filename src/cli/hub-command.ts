@@ -72,6 +72,20 @@ async function readPassword(given: string | undefined): Promise<string> {
   return line;
 }
 
+/** The store of `--blobs`; a location it cannot use is the user's error, said in one sentence. */
+async function openBlobs(options: { blobs: string; s3Endpoint?: string; s3ForcePathStyle?: boolean }) {
+  // The AWS SDK is loaded only for a hub whose bodies are in S3.
+  const { openBlobStore } = await import('../hub/blob-store-config.js');
+  try {
+    return openBlobStore(options.blobs, '', {
+      endpoint: options.s3Endpoint,
+      forcePathStyle: options.s3ForcePathStyle === true,
+    });
+  } catch (error) {
+    throw new UsageError(`--blobs: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 export function hubCommand(): Command {
   const hub = new Command('hub')
     .description('run a hub: accounts, conferences, and the relay of file bodies between rooms')
@@ -128,13 +142,7 @@ export function hubCommand(): Command {
         import('../hub/hub.js'),
         import('../common/logger.js'),
       ]);
-      // The AWS SDK is loaded only for a hub whose bodies are in S3.
-      const blobStore = options.blobs
-        ? (await import('../hub/blob-store-config.js')).openBlobStore(options.blobs, '', {
-            endpoint: options.s3Endpoint,
-            forcePathStyle: options.s3ForcePathStyle === true,
-          })
-        : undefined;
+      const blobStore = options.blobs ? await openBlobs(options) : undefined;
       const instance = new Hub({
         dataDir: resolve(options.data),
         blobStore,
@@ -147,12 +155,14 @@ export function hubCommand(): Command {
         logger: createLogger('hub'),
       });
       await instance.start();
-      if (blobStore?.reachable && !(await blobStore.reachable())) {
-        console.error(`warning: the bucket of ${options.blobs} does not answer now; uploads wait for it`);
-      }
       // Signal handlers first: whoever reads the ready line may send Ctrl-C at once.
       const stopped = runUntilSignal(() => instance.stop());
       console.log(`roomfiles hub listening on ${host}:${instance.port} (domain ${instance.domain})`);
+      // Said, not waited for: the hub serves everything but bodies meanwhile, and uploads wait for the bucket.
+      void blobStore?.reachable?.().then((reachable) => {
+        if (!reachable)
+          console.error(`warning: the bucket of ${options.blobs} does not answer now; uploads wait for it`);
+      });
       await stopped;
     });
 

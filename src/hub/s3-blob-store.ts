@@ -1,5 +1,4 @@
 import {
-  CopyObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -17,6 +16,12 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const UPLOADER = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 /** Offsets are written with this many digits, so that the keys of a body's parts sort in byte order. */
 const OFFSET_DIGITS = 16;
+/**
+ * Each part stored before it is full doubles the wait before the next one is (up to 2^5 times `flushAfterMs`), and a
+ * full part starts again from `flushAfterMs`: a sender dribbling a byte at a time makes a part every 32 s at most,
+ * not one a second, so the parts of a body (and the requests and listings they cost) stay few.
+ */
+const MAX_DOUBLINGS = 5;
 /** DeleteObjects takes at most this many keys per request (the S3 API's limit). */
 const DELETE_BATCH = 1000;
 
@@ -59,7 +64,24 @@ interface Part {
 /** What a finished body is made of: the manifest object, written last, whose presence means "the body is held". */
 interface Manifest {
   size: number;
+  /** Whose upload's parts are the body (they stay where they were written). */
+  uploader: string;
   parts: Array<[offset: number, size: number]>;
+}
+
+const isOffset = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+/** A manifest as this store writes it: parts contiguous from 0 adding up to the size, an account's name. */
+function isManifest(value: unknown): value is Manifest {
+  const manifest = value as Partial<Manifest> | null;
+  if (!manifest || !isOffset(manifest.size) || typeof manifest.uploader !== 'string') return false;
+  if (!UPLOADER.test(manifest.uploader) || !Array.isArray(manifest.parts)) return false;
+  let end = 0;
+  for (const part of manifest.parts) {
+    if (!Array.isArray(part) || part[0] !== end || !isOffset(part[1]) || part[1] === 0) return false;
+    end += part[1];
+  }
+  return end === manifest.size;
 }
 
 const errorName = (error: unknown) => (error instanceof Error ? error.name : '');
@@ -110,8 +132,8 @@ const isFull = (error: unknown) =>
  * each stored whole by one PUT (so a part either is there complete or is not there): the bytes held are the parts
  * contiguous from 0, which any hub process sees by listing, and readers read each part as soon as it is stored;
  * the marker `open/<sha256>.<uploader>` says the upload exists.
- * A verified body is its parts copied (server side) to `bodies/<sha256>/<offset>`, then the manifest
- * `complete/<sha256>` written last: the body is held exactly when its manifest is. One part is buffered in memory
+ * Once verified, the manifest `complete/<sha256>` (the parts, their sizes, whose upload they are) is written: the
+ * parts (and the marker) stay where they are, and the body is held exactly when its manifest is. One part is buffered in memory
  * while it fills, never a body. Requests that fail for want of the endpoint are retried for `retryForMs`, so an
  * outage shorter than that only pauses the upload.
  */
@@ -164,10 +186,6 @@ export class S3BlobStore implements BlobStore {
     return `${this.prefix}open/${upload.sha256}.${upload.uploader}`;
   }
 
-  private bodyPrefix(sha256: string): string {
-    return `${this.prefix}bodies/${this.checkSha(sha256)}/`;
-  }
-
   private manifestKey(sha256: string): string {
     return `${this.prefix}complete/${this.checkSha(sha256)}`;
   }
@@ -218,11 +236,22 @@ export class S3BlobStore implements BlobStore {
       const object = await this.retrying(() =>
         this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.manifestKey(sha256) })),
       );
-      return JSON.parse(await object.Body!.transformToString()) as Manifest;
+      const manifest: unknown = JSON.parse(await object.Body!.transformToString());
+      // Whatever else wrote it, a manifest that does not add up is never read as a body.
+      if (!isManifest(manifest)) throw new Error(`the manifest of ${sha256} in the bucket is not one`);
+      return manifest;
     } catch (error) {
       if (isMissing(error)) return null;
       throw error;
     }
+  }
+
+  /** Whose upload's parts the body is; undefined when there is no body, or a manifest that is not one. */
+  private owner(sha256: string): Promise<string | undefined> {
+    return this.manifest(sha256).then(
+      (manifest) => manifest?.uploader,
+      () => undefined,
+    );
   }
 
   async has(sha256: string): Promise<boolean> {
@@ -264,6 +293,7 @@ export class S3BlobStore implements BlobStore {
     let bufferedBytes = 0;
     let bufferedSince = 0;
     let storeFailed = false;
+    let earlyParts = 0;
     const flush = async () => {
       if (bufferedBytes === 0) return;
       const body = buffered.length === 1 ? buffered[0]! : Buffer.concat(buffered, bufferedBytes);
@@ -281,6 +311,7 @@ export class S3BlobStore implements BlobStore {
       }
       // Handed on only now that they are stored: a reader or a resume never sees a byte that is not.
       const stored = buffered;
+      earlyParts = bufferedBytes < this.partSize ? earlyParts + 1 : 0;
       held += bufferedBytes;
       buffered = [];
       bufferedBytes = 0;
@@ -306,7 +337,8 @@ export class S3BlobStore implements BlobStore {
         if (bufferedBytes === 0) result = await next;
         else {
           // A sender that pauses must not keep what it sent out of readers' reach: the part is stored as it is.
-          const wait = Math.max(0, bufferedSince + this.flushAfterMs - Date.now());
+          const after = this.flushAfterMs * 2 ** Math.min(earlyParts, MAX_DOUBLINGS);
+          const wait = Math.max(0, bufferedSince + after - Date.now());
           const timer = new AbortController();
           result = await Promise.race([
             next,
@@ -341,8 +373,9 @@ export class S3BlobStore implements BlobStore {
   ): AsyncGenerator<Buffer> {
     let position = start;
     const fromBody = async function* (this: S3BlobStore, manifest: Manifest) {
+      const prefix = this.uploadPrefix({ sha256: upload.sha256, uploader: manifest.uploader });
       const parts = manifest.parts.map(([offset, size]) => ({
-        key: `${this.bodyPrefix(upload.sha256)}${String(offset).padStart(OFFSET_DIGITS, '0')}`,
+        key: `${prefix}${String(offset).padStart(OFFSET_DIGITS, '0')}`,
         offset,
         size,
       }));
@@ -411,24 +444,12 @@ export class S3BlobStore implements BlobStore {
   async finish(upload: UploadRef): Promise<void> {
     if (await this.has(upload.sha256)) return this.discard(upload);
     const parts = await this.uploadParts(upload);
-    const bodyPrefix = this.bodyPrefix(upload.sha256);
-    for (const part of parts) {
-      const key = `${bodyPrefix}${String(part.offset).padStart(OFFSET_DIGITS, '0')}`;
-      await this.retrying(() =>
-        this.client.send(
-          new CopyObjectCommand({
-            Bucket: this.bucket,
-            Key: key,
-            CopySource: `${this.bucket}/${part.key.split('/').map(encodeURIComponent).join('/')}`,
-          }),
-        ),
-      );
-    }
     const manifest: Manifest = {
       size: parts.reduce((sum, part) => sum + part.size, 0),
+      uploader: upload.uploader,
       parts: parts.map((part) => [part.offset, part.size]),
     };
-    // Written last: until it is stored, the body is not held, whatever happened to the copies.
+    // One small object: the parts become the body where they are, nothing is copied.
     await this.retrying(() =>
       this.client.send(
         new PutObjectCommand({
@@ -439,7 +460,7 @@ export class S3BlobStore implements BlobStore {
         }),
       ),
     );
-    await this.discard(upload);
+    // Its marker stays with it: a removal cut off after the manifest still leaves the body listed, to be removed.
   }
 
   private async deleteKeys(keys: string[]): Promise<void> {
@@ -463,20 +484,24 @@ export class S3BlobStore implements BlobStore {
   }
 
   async discard(upload: UploadRef): Promise<void> {
+    // The upload that became the body is the body's: it goes with it (remove), not before.
+    if ((await this.owner(upload.sha256)) === upload.uploader) return;
     await this.deleteKeys(await this.keysUnder(this.uploadPrefix(upload)));
     await this.deleteKeys([this.openKey(upload)]);
   }
 
   async remove(sha256: string, keep: ReadonlySet<string> = new Set()): Promise<void> {
-    // The manifest first: from then on the body is not held, whatever is left to delete.
+    // The manifest first: from then on the body is not held, whatever is left to delete. The parts it named go
+    // too, whoever is still writing. The markers last: until they go, the body is listed, to be removed again.
+    const owner = await this.owner(sha256);
     await this.deleteKeys([this.manifestKey(sha256)]);
-    await this.deleteKeys(await this.keysUnder(this.bodyPrefix(sha256)));
     const uploads = `${this.prefix}uploads/${sha256}/`;
+    const goes = (uploader: string) => uploader === owner || !keep.has(uploader);
     const parts = await this.keysUnder(uploads);
-    await this.deleteKeys(parts.filter((key) => !keep.has(key.slice(uploads.length).split('/')[0]!)));
+    await this.deleteKeys(parts.filter((key) => goes(key.slice(uploads.length).split('/')[0]!)));
     const open = `${this.prefix}open/${sha256}.`;
     const markers = await this.keysUnder(open);
-    await this.deleteKeys(markers.filter((key) => !keep.has(key.slice(open.length))));
+    await this.deleteKeys(markers.filter((key) => goes(key.slice(open.length))));
   }
 
   /** Flat listings of the manifests and the upload markers (not of the parts: a body may have thousands). */

@@ -1,10 +1,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { PassThrough } from 'node:stream';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { PassThrough, Readable } from 'node:stream';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Bodies } from '../../src/hub/bodies.js';
-import { S3BlobStore, type S3BlobStoreOptions } from '../../src/hub/s3-blob-store.js';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openBlobStore } from '../../src/hub/blob-store-config.js';
+import { DirectoryBlobStore } from '../../src/hub/directory-blob-store.js';
+import { S3BlobStore, parseS3Url, type S3BlobStoreOptions } from '../../src/hub/s3-blob-store.js';
+import { freePort } from '../helpers/child.js';
 import { S3Server } from '../helpers/s3.js';
 import { blobStoreContract } from './blob-store-contract.js';
 
@@ -119,5 +125,112 @@ test(
     } finally {
       await store.remove(upload.sha256);
     }
+  },
+);
+
+test('--blobs locations: s3://bucket/prefix is the S3 store on that bucket and prefix, anything else a directory', () => {
+  assert.deepEqual(parseS3Url('s3://roomfiles'), { bucket: 'roomfiles', prefix: '' });
+  assert.deepEqual(parseS3Url('s3://roomfiles/'), { bucket: 'roomfiles', prefix: '' });
+  assert.deepEqual(parseS3Url('s3://my.bucket-1/hub/a/'), { bucket: 'my.bucket-1', prefix: 'hub/a/' });
+  for (const bad of ['s3://', 's3://Upper/x', 's3://a', 'http://roomfiles/x', 's3://bad_bucket/x']) {
+    assert.throws(() => parseS3Url(bad), /not an S3 location/, bad);
+  }
+  const s3 = openBlobStore('s3://roomfiles/hub', '/unused', {
+    endpoint: server.endpoint,
+    forcePathStyle: true,
+  });
+  assert.ok(s3 instanceof S3BlobStore);
+  assert.deepEqual([s3.bucket, s3.prefix], ['roomfiles', 'hub/']);
+  const dir = mkdtempSync(join(tmpdir(), 'roomfiles-blobs-'));
+  try {
+    assert.ok(openBlobStore(join(dir, 'elsewhere'), '/unused') instanceof DirectoryBlobStore);
+    assert.ok(openBlobStore(undefined, join(dir, 'default')) instanceof DirectoryBlobStore);
+    assert.ok(existsSync(join(dir, 'elsewhere')) && existsSync(join(dir, 'default')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the store says whether its bucket answers: a missing bucket or a closed endpoint does not', async () => {
+  assert.equal(await storeOn('health/').reachable(), true);
+  const missing = new S3BlobStore({ client: server.client(), bucket: 'no-such-bucket', prefix: '' });
+  assert.equal(await missing.reachable(), false);
+  const closed = openBlobStore('s3://roomfiles', '', {
+    endpoint: `http://127.0.0.1:${await freePort()}`,
+    forcePathStyle: true,
+  });
+  assert.equal(await closed.reachable!(), false);
+});
+
+test(
+  'a sender dribbling bytes makes few parts: each early part doubles the wait for the next',
+  { timeout: 60_000 },
+  async () => {
+    const prefix = `dribble-${randomBytes(6).toString('hex')}/`;
+    const flushAfterMs = 10;
+    const store = storeOn(prefix, { flushAfterMs });
+    const bytes = randomBytes(300);
+    const upload = { sha256: sha256Of(bytes), uploader: 'alice' };
+    const started = Date.now();
+    // A byte every 5 ms: without the doubling, a part every 10 ms.
+    async function* dribble() {
+      for (const byte of bytes) {
+        yield Buffer.from([byte]);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+    try {
+      await store.create(upload);
+      assert.equal(await store.append(upload, 0, dribble(), () => undefined), bytes.length);
+      const elapsed = Date.now() - started;
+      const listing = await server
+        .client()
+        .send(new ListObjectsV2Command({ Bucket: server.bucket, Prefix: `${prefix}uploads/` }));
+      const parts = listing.KeyCount ?? 0;
+      // 10, 20, 40, 80, 160 ms, then one every 320 ms, and the last at the end.
+      const bound = 6 + Math.ceil(elapsed / (flushAfterMs * 2 ** 5));
+      assert.ok(parts <= bound, `${parts} parts in ${elapsed} ms (at most ${bound})`);
+      const read: Buffer[] = [];
+      for await (const chunk of store.read(upload, 0, bytes.length)) read.push(chunk);
+      assert.ok(Buffer.concat(read).equals(bytes));
+    } finally {
+      await store.remove(upload.sha256);
+    }
+  },
+);
+
+test(
+  'a manifest in the bucket that does not add up is never read as a body, and the body can still be removed',
+  { timeout: 60_000 },
+  async () => {
+    const prefix = `manifest-${randomBytes(6).toString('hex')}/`;
+    const store = storeOn(prefix);
+    const body = randomBytes(1000);
+    const upload = { sha256: sha256Of(body), uploader: 'alice' };
+    await store.create(upload);
+    await store.append(upload, 0, Readable.from([body]), () => undefined);
+    await store.finish(upload);
+    const client = server.client();
+    for (const forged of [
+      '{"size":1000,"uploader":"../x","parts":[[0,1000]]}',
+      '{"size":5000,"uploader":"alice","parts":[[0,1000]]}',
+      '{"size":1000,"uploader":"alice","parts":[[10,1000]]}',
+      'not json',
+    ]) {
+      await client.send(
+        new PutObjectCommand({
+          Bucket: server.bucket,
+          Key: `${prefix}complete/${upload.sha256}`,
+          Body: forged,
+        }),
+      );
+      await assert.rejects(async () => {
+        for await (const chunk of store.read(upload, 0, 1000)) void chunk;
+      }, forged);
+    }
+    await store.remove(upload.sha256);
+    assert.equal(await store.has(upload.sha256), false);
+    assert.deepEqual(await store.list(), []);
+    assert.equal(await store.held(upload), 0);
   },
 );

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { existsSync } from 'node:fs';
-import { CliProcess, freePort } from '../helpers/child.js';
+import { CliProcess, freePort, runCli } from '../helpers/child.js';
+import { tempDir } from '../helpers/harness.js';
 import { Cluster, downloadSha256, randomFile, uploadFile } from '../helpers/cluster.js';
 import { S3_ENV, S3Server } from '../helpers/s3.js';
 import type { RoomConnection } from '../../src/client/index.js';
@@ -14,7 +15,8 @@ const PREFIX = 'hub';
 
 /** `roomfiles hub` with its bodies in the bucket of `s3`, in place of the cluster's default hub. */
 async function startHubOnS3(cluster: Cluster, s3: S3Server, form: 'flags' | 'env'): Promise<void> {
-  cluster.hubPort = await freePort();
+  // Started again after a kill: on the port the rooms reconnect to.
+  if (!cluster.hubPort) cluster.hubPort = await freePort();
   const base = ['hub', '--listen', `127.0.0.1:${cluster.hubPort}`, '--data', cluster.hubData];
   const location = `s3://${s3.bucket}/${PREFIX}`;
   cluster.hub =
@@ -34,6 +36,17 @@ async function startHubOnS3(cluster: Cluster, s3: S3Server, form: 'flags' | 'env
           },
         });
   await cluster.hub.waitForLine(/roomfiles hub listening/);
+}
+
+/** Bytes of the parts the bucket holds under `prefix`. */
+async function bytesUnder(s3: S3Server, prefix: string): Promise<number> {
+  const client = s3.client();
+  try {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: prefix }));
+    return (page.Contents ?? []).reduce((sum, item) => sum + (item.Size ?? 0), 0);
+  } finally {
+    client.destroy();
+  }
 }
 
 async function health(cluster: Cluster): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -196,6 +209,70 @@ test(
         assert.equal(history.filesRequests.length, 1, 'one history entry per side');
       }
       assert.equal((await health(cluster)).status, 200);
+    } finally {
+      await close();
+    }
+  },
+);
+
+test('a --blobs location that is not one is refused in one sentence, before the hub listens', async () => {
+  const data = tempDir('roomfiles-hub-');
+  try {
+    const result = await runCli([
+      'hub',
+      '--listen',
+      '127.0.0.1:0',
+      '--data',
+      data.path,
+      '--blobs',
+      's3://Bad_Bucket/x',
+    ]);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr.trim(), /^[^\n]*--blobs: not an S3 location \(s3:\/\/bucket\/prefix\)[^\n]*$/);
+    assert.doesNotMatch(result.stdout, /listening/);
+  } finally {
+    data.cleanup();
+  }
+});
+
+test(
+  'kill -9 of a hub on S3 mid-upload: the hub started again resumes from the last part stored, byte-identical',
+  { timeout: 180_000 },
+  async () => {
+    const SIZE = 48 * 1024 * 1024;
+    const { s3, cluster, alice, bob, bobHttp, sha256, fileId, close } = await setUp('flags', SIZE, [
+      '--max-rate',
+      '8MiB',
+    ]);
+    try {
+      const { sentId, offerId } = await send(alice, bob, fileId);
+      await bob.waitFor('incomingFileRequestDownloadingProgress', (e) => e.processedPercents >= 25, 60_000);
+      const down = Promise.all([
+        alice.waitFor('serverDisconnected', () => true, 30_000),
+        bob.waitFor('serverDisconnected', () => true, 30_000),
+      ]);
+      await cluster.hub!.kill();
+      await down;
+      const stored = await bytesUnder(s3, `${PREFIX}/uploads/${sha256}/alice/`);
+      assert.ok(
+        stored > 0 && stored < SIZE,
+        `the bucket held part of the body when the hub died (${stored})`,
+      );
+
+      await startHubOnS3(cluster, s3, 'flags');
+      await untilStatus(alice, sentId, 3);
+      await untilStatus(bob, offerId, 3);
+      const info = await bob.call('getFileRequestInfo', { fileRequestId: offerId });
+      assert.equal(await downloadSha256(bobHttp, bob.tokenForHttpServer, info.fileId!), sha256);
+      const received = (await cluster.hubStats()).receivedByBlob[sha256] ?? 0;
+      assert.ok(
+        received <= SIZE - stored,
+        `the new hub received ${received} bytes: no more than the ${SIZE - stored} not stored before`,
+      );
+      for (const api of [alice, bob]) {
+        const history = await api.call('getFileTransferHistory');
+        assert.equal(history.filesRequests.length, 1, 'one history entry per side');
+      }
     } finally {
       await close();
     }
