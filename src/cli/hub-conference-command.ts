@@ -20,9 +20,15 @@ async function withRepository<T>(data: string, fn: (repo: SqliteHubRepository) =
 
 /** `roomfiles hub conference add|list|remove`: named conferences, joinable as `\c\<CID>`. */
 export function hubConferenceCommand(): Command {
-  const conference = new Command('conference').description(
-    'manage named conferences, which rooms join with call "\\c\\<CID>" (works whether or not the hub is running)',
-  );
+  const conference = new Command('conference')
+    .description(
+      'manage named conferences, which rooms join with call "\\c\\<CID>" (works whether or not the hub is running)',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  roomfiles hub conference add weekly --title "Weekly review"\n' +
+        '  roomfiles hub conference list\n  roomfiles hub conference remove weekly',
+    );
   conference
     .command('add <cid>')
     .description('create a named conference')
@@ -49,6 +55,10 @@ export function hubConferenceCommand(): Command {
     .description('list named conferences')
     .option('--json', 'one JSON array')
     .addOption(dataOption())
+    .addHelpText(
+      'after',
+      '\nExample:\n  roomfiles hub conference list --data /var/lib/roomfiles/hub   # one "\\c\\<CID>  title" per line',
+    )
     .action(async (options) => {
       const list = await withRepository(options.data, (repo) => repo.listConferences());
       if (options.json) return console.log(JSON.stringify(list));
@@ -59,6 +69,7 @@ export function hubConferenceCommand(): Command {
     .command('remove <cid>')
     .description('delete a named conference')
     .addOption(dataOption())
+    .addHelpText('after', '\nExample:\n  roomfiles hub conference remove weekly')
     .action(async (cid: string, options) => {
       const removed = await withRepository(options.data, (repo) => repo.removeConference(cid));
       if (!removed) throw new UsageError(`conference ${cid} does not exist`, 1);

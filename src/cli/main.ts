@@ -1,33 +1,9 @@
 #!/usr/bin/env -S node --max-semi-space-size=64 --initial-old-space-size=128
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { hubCommand } from './hub-command.js';
-import { roomCommand } from './room-command.js';
-import { upCommand } from './up-command.js';
-import { CLIENT_HELP, clientCommands } from './client/index.js';
+import { CommanderError, InvalidArgumentError } from 'commander';
+import { buildProgram } from './program.js';
 import { UsageError } from './process.js';
-import { productVersion } from '../room/version.js';
 
-const { major, minor, revision } = productVersion();
-const program = new Command('roomfiles')
-  .description('self-hostable file transfer with the TrueConf Room API')
-  .version(`${major}.${minor}.${revision}`)
-  .option('--debug', 'print stack traces of failures (anywhere on the command line)')
-  // Options belong to the command they follow: without this, `roomfiles hub user list --data D` would hand
-  // --data to `hub` (which has one too) instead of to `list`.
-  .enablePositionalOptions()
-  .exitOverride();
-program.addCommand(upCommand());
-program.addCommand(hubCommand());
-program.addCommand(roomCommand());
-for (const command of clientCommands()) program.addCommand(command);
-program.addHelpText('after', CLIENT_HELP);
-
-/** Usage errors of any subcommand surface here as CommanderError, so the exit code can be 2. */
-function overrideExits(command: Command): void {
-  command.exitOverride();
-  for (const sub of command.commands) overrideExits(sub);
-}
-overrideExits(program);
+const program = buildProgram();
 
 // --debug works after a subcommand too, although the program's options are positional: move it to the front.
 const debug = process.argv.includes('--debug');

@@ -223,7 +223,7 @@ test('account commands fail with one sentence and a non-zero exit, never a stack
   assert.equal((await listJson(data)).length, 1);
 });
 
-test('--help of hub, room, up and every user subcommand exits 0 and shows an example', async () => {
+test('--help of hub, room, up and every user and conference subcommand exits 0 and shows an example', async () => {
   const commands = [
     ['hub'],
     ['room'],
@@ -234,6 +234,10 @@ test('--help of hub, room, up and every user subcommand exits 0 and shows an exa
     ['hub', 'user', 'remove'],
     ['hub', 'user', 'passwd'],
     ['hub', 'user', 'set'],
+    ['hub', 'conference'],
+    ['hub', 'conference', 'add'],
+    ['hub', 'conference', 'list'],
+    ['hub', 'conference', 'remove'],
   ];
   await Promise.all(
     commands.map(async (command) => {

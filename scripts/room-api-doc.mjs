@@ -1,0 +1,235 @@
+#!/usr/bin/env node
+// Writes docs/room-api.md, the Room API reference as roomfiles implements it, from the protocol tables the room
+// validates against (compiled: dist/src/protocol): every method with its access, parameters and reply, every
+// event and legacy event with its fields, the error codes and the numeric codes. Each method's sentence and
+// decisions come from scripts/room-api-notes.mjs. `--check` writes nothing and exits 1 when the committed file
+// differs from what would be generated (test/docs/room-api-doc.test.ts runs it).
+//
+//   npm run docs:room-api          # after changing a schema in src/protocol
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { methodNotes } from './room-api-notes.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const target = `${root}docs/room-api.md`;
+const protocol = await import(new URL('../dist/src/protocol/index.js', import.meta.url).href);
+const Kind = Symbol.for('TypeBox.Kind');
+const OptionalKind = Symbol.for('TypeBox.Optional');
+
+/** A schema as a short type: `string`, `integer ≥ 0`, `0 | 1`, `FileEntry[]`, `object`. */
+function typeOf(schema) {
+  if (schema === undefined) return 'any';
+  const kind = schema[Kind];
+  if ('const' in schema) return JSON.stringify(schema.const);
+  const limits = [];
+  if (schema.minimum !== undefined) limits.push(`≥ ${schema.minimum}`);
+  if (schema.maximum !== undefined) limits.push(`≤ ${schema.maximum}`);
+  if (schema.minLength !== undefined || schema.maxLength !== undefined) {
+    limits.push(`${schema.minLength ?? 0}–${schema.maxLength ?? '∞'} chars`);
+  }
+  if (schema.pattern !== undefined) limits.push(`\`${schema.pattern}\``);
+  const suffix = limits.length > 0 ? ` (${limits.join(', ')})` : '';
+  switch (kind) {
+    case 'Integer':
+      return `integer${suffix}`;
+    case 'Number':
+      return `number${suffix}`;
+    case 'String':
+      return `string${suffix}`;
+    case 'Boolean':
+      return 'boolean';
+    case 'Null':
+      return 'null';
+    case 'Union':
+      return schema.anyOf.map(typeOf).join(' or ');
+    case 'Array':
+      return `array of ${typeOf(schema.items)}`;
+    case 'Object':
+      return Object.keys(schema.properties ?? {}).length === 0 ? 'object' : 'object (below)';
+    case 'Unknown':
+    case 'Any':
+      return 'any';
+    default:
+      return kind ?? 'any';
+  }
+}
+
+const cell = (text) =>
+  String(text ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\n/g, ' ');
+
+/** Field rows of an object schema; nested objects (and arrays of objects) get their rows under `parent.`. */
+function fieldRows(schema, prefix = '') {
+  const rows = [];
+  const required = new Set(schema.required ?? []);
+  for (const [name, field] of Object.entries(schema.properties ?? {})) {
+    const path = `${prefix}${name}`;
+    const optional = !required.has(name) || field[OptionalKind] === 'Optional';
+    const description = field.description ?? '';
+    rows.push(`| \`${path}\` | ${cell(typeOf(field))} | ${optional ? 'no' : 'yes'} | ${cell(description)} |`);
+    if (field[Kind] === 'Object') rows.push(...fieldRows(field, `${path}.`));
+    if (field[Kind] === 'Array' && field.items?.[Kind] === 'Object') {
+      rows.push(...fieldRows(field.items, `${path}[].`));
+    }
+  }
+  return rows;
+}
+
+/** `present` heads the yes/no column: "required" for parameters, "always" for replies and events. */
+function fieldTable(schema, empty, present = 'always') {
+  const rows = fieldRows(schema);
+  if (rows.length === 0) return [empty];
+  return [`| field | type | ${present} | note |`, '| --- | --- | --- | --- |', ...rows];
+}
+
+const ACCESS = {
+  public: 'before `auth` too',
+  user: 'any authorized connection',
+  admin: 'the admin role (a PIN or password)',
+};
+
+function methodSection(name, spec) {
+  const note = methodNotes[name];
+  if (!note) throw new Error(`scripts/room-api-notes.mjs has no note for the method ${name}`);
+  return [
+    `### \`${name}\``,
+    '',
+    `${spec.description ?? note.does}`,
+    '',
+    `Who may call it: ${ACCESS[spec.access]}.`,
+    '',
+    '**Parameters**',
+    '',
+    ...fieldTable(spec.params, 'None.', 'required'),
+    '',
+    '**Reply** (besides `method`, `requestId`, `result`)',
+    '',
+    ...fieldTable(spec.reply, 'Nothing more.'),
+    ...(note.decided ? ['', `**Decided by roomfiles:** ${note.decided}`] : []),
+    '',
+  ];
+}
+
+function eventSection(name, schema) {
+  return [
+    `### \`${name}\``,
+    '',
+    ...(schema.description ? [schema.description, ''] : []),
+    ...fieldTable(schema, 'No fields besides `method` and `event`.'),
+    '',
+  ];
+}
+
+const codeTable = (values, meaning) => [
+  '| value | name |',
+  '| --- | --- |',
+  ...Object.entries(values).map(([key, value]) => `| ${JSON.stringify(value)} | ${meaning?.[key] ?? key} |`),
+];
+
+export function render() {
+  const lines = [
+    '# The Room API as roomfiles implements it',
+    '',
+    '<!-- Generated by `npm run docs:room-api` (scripts/room-api-doc.mjs) from the tables in src/protocol and the',
+    '     notes in scripts/room-api-notes.mjs. Do not edit by hand: test/docs/room-api-doc.test.ts fails when this',
+    '     file differs from what the script writes. -->',
+    '',
+    'A room speaks JSON over a WebSocket on its API port (8765 by default; the web port 8764 serves',
+    '`/public/default/config.json`, which names the API and HTTP ports). Every schema below is the one the room',
+    'validates requests against: a request that fails it gets a failure reply with `errorCode` 400 and a sentence',
+    'naming the field, and changes nothing. [decisions.md](decisions.md) has the reasons behind the decisions quoted',
+    'here; [sdk.md](sdk.md) is the typed client of this API.',
+    '',
+    '## Envelope',
+    '',
+    '- Request: `{"method": "<name>", "requestId": "<optional, echoed as a string>", ...parameters}`.',
+    '- Success: `{"method": "<name>", "requestId": "…", ...reply fields, "result": true}`.',
+    '- Failure: `{"method": "<name>", "requestId": "…", "result": false, "error": "<sentence>", "errorCode": <code>}`.',
+    '- Event: `{"method": "event", "event": "<name>", ...fields}`.',
+    '',
+    'Before `auth`, only the methods marked "before `auth` too" answer; any other known method is 401, an unknown',
+    'one 404.',
+    '',
+    '## Error codes',
+    '',
+    ...codeTable(protocol.ErrorCode, {
+      BadRequest: 'bad request: a parameter fails its schema or its rule',
+      Unauthorized: 'not authorized (yet), or wrong credentials',
+      Forbidden: 'the role does not allow it',
+      NotFound: 'no such method, file, request or conference',
+      Conflict: 'the state does not allow it now (not waiting, not in a conference…)',
+      TooLarge: 'larger than a limit (file size, quota)',
+      TooManyRequests: 'too many failed attempts from this address',
+      Internal: 'the room failed (logged)',
+    }),
+    '',
+    '## Codes in replies and events',
+    '',
+    '`status` of a file request:',
+    '',
+    ...codeTable(protocol.Status),
+    '',
+    '`directionType`:',
+    '',
+    ...codeTable(protocol.Direction),
+    '',
+    '`availability` (file transfer):',
+    '',
+    ...codeTable(protocol.Availability),
+    '',
+    '`appState`:',
+    '',
+    ...codeTable(protocol.AppState),
+    '',
+    '`result` of the `login` event:',
+    '',
+    ...codeTable(protocol.LoginResult),
+    '',
+    '## Methods',
+    '',
+    `${Object.keys(protocol.methods).length} methods: ${Object.keys(protocol.methods)
+      .map((name) => `\`${name}\``)
+      .join(', ')}.`,
+    '',
+  ];
+  for (const [name, spec] of Object.entries(protocol.methods)) lines.push(...methodSection(name, spec));
+  lines.push('## Events', '');
+  for (const [name, schema] of Object.entries(protocol.eventSchemas))
+    lines.push(...eventSection(name, schema));
+  lines.push(
+    '## Legacy events',
+    '',
+    'A connection that did not select version 2 with `setUsedApiVersion` gets each of these right after its',
+    'current counterpart; one that selected version 2 never gets them.',
+    '',
+  );
+  for (const [name, schema] of Object.entries(protocol.legacyEventSchemas))
+    lines.push(...eventSection(name, schema));
+  return `${lines.join('\n').trimEnd()}\n`;
+}
+
+/** Prettier's markdown formatting, so the committed file passes `prettier --check` as it is generated. */
+async function formatted(text) {
+  const prettier = await import('prettier');
+  const options = (await prettier.resolveConfig(target)) ?? {};
+  return prettier.format(text, { ...options, filepath: target });
+}
+
+const text = await formatted(render());
+if (process.argv.includes('--check')) {
+  let committed = '';
+  try {
+    committed = readFileSync(target, 'utf8');
+  } catch {
+    // missing: it differs
+  }
+  if (committed !== text) {
+    console.error('docs/room-api.md differs from what src/protocol generates: run `npm run docs:room-api`');
+    process.exit(1);
+  }
+  console.log('docs/room-api.md is up to date');
+} else {
+  writeFileSync(target, text);
+  console.log(`wrote ${target}`);
+}
