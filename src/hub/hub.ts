@@ -53,6 +53,8 @@ export interface HubOptions {
   /** Largest file the hub relays (default 64 GiB). */
   maxFileSize?: number;
   heartbeatMs?: number;
+  /** Serve the link and the body routes over TLS (HTTPS/WSS) with this certificate chain and key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 /**
@@ -112,7 +114,12 @@ export class Hub {
     registerOfferOps(links, this.offers);
     registerConferenceOps(links, conferences);
 
-    this.app = createFastify(logger, { requestTimeout: 0, connectionTimeout: 0 });
+    this.app = createFastify(logger, {
+      requestTimeout: 0,
+      connectionTimeout: 0,
+      // An HTTPS server is an HTTP server to every route and to the link's upgrade: only the listener differs.
+      ...(options.tls ? { https: options.tls } : {}),
+    }) as FastifyInstance;
     registerStatusRoutes(this.app, { identity, stats, links, relayed: bodies.relayed });
     registerRelay(this.app, { links, repo, bodies, needs, outcomes, stats, logger });
   }

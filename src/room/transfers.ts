@@ -28,6 +28,8 @@ export interface TransferEngineDeps {
   /** The least time between two progress events of one request. */
   progressIntervalMs: () => number;
   /** Most bytes per second in each direction of one transfer (unlimited when absent). */
+  /** A certificate authority (PEM) trusted for a TLS hub besides the system's. */
+  hubCa?: string;
   maxRateBytes?: number;
 }
 
@@ -75,6 +77,7 @@ export class TransferEngine {
       bodies: new HubBodies(
         () => link.target,
         () => session.identity?.session ?? null,
+        deps.hubCa,
       ),
       receiver: this.receiver,
       files: deps.files,
