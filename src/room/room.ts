@@ -7,7 +7,7 @@ import { AuthManager, type Protection } from './auth.js';
 import { Dispatcher } from './dispatcher.js';
 import { FileLibrary } from './file-library.js';
 import { FileStore } from './file-store.js';
-import { buildHttpServer } from './http-server.js';
+import { buildHttpServer, HARD_CONNECTION_CAP } from './http-server.js';
 import { HttpSettings } from './http-settings.js';
 import { HubLink } from './hub-link.js';
 import type { HubTarget } from './hub-target.js';
@@ -293,10 +293,15 @@ export class Room {
       logger: this.logger,
       maxPostBytes: () => this.httpSettings.applied.httpServerMaxPostFileSizeInBytes,
       quotaBytes: () => this.quotaBytes,
+      connectionsLimit: () => this.httpSettings.applied.httpServerConnectionsLimit,
     });
     try {
       await app.ready();
-      app.server.maxConnections = this.httpSettings.applied.httpServerConnectionsLimit;
+      // The limit itself answers 503 (buildHttpServer); this only bounds sockets that never speak.
+      app.server.maxConnections = Math.max(
+        HARD_CONNECTION_CAP,
+        4 * this.httpSettings.applied.httpServerConnectionsLimit,
+      );
       const port = await listen(app.server, this.httpSettings.applied.httpServerPort, this.host);
       this.httpSettings.setBoundPort(port);
     } catch (error) {
