@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { DEFAULT_HUB_PORT } from '../common/defaults.js';
@@ -86,6 +86,24 @@ async function openBlobs(options: { blobs: string; s3Endpoint?: string; s3ForceP
   }
 }
 
+/** The certificate and key of `--tls-cert`/`--tls-key`: both or neither, read once at start. */
+function readTlsFiles(
+  certFile: string | undefined,
+  keyFile: string | undefined,
+): { cert: Buffer; key: Buffer } | null {
+  if (certFile === undefined && keyFile === undefined) return null;
+  if (certFile === undefined || keyFile === undefined)
+    throw new UsageError('--tls-cert and --tls-key go together: give both or neither');
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new UsageError(`cannot read the TLS ${what} ${file}: ${(error as Error).message}`);
+    }
+  };
+  return { cert: read(certFile, 'certificate'), key: read(keyFile, 'key') };
+}
+
 export function hubCommand(): Command {
   const hub = new Command('hub')
     .description('run a hub: accounts, conferences, and the relay of file bodies between rooms')
@@ -130,6 +148,13 @@ export function hubCommand(): Command {
         'bearer token GET /stats and GET /metrics require (none: both off)',
       ).env('ROOMFILES_METRICS_TOKEN'),
     )
+    .addOption(
+      new Option(
+        '--tls-cert <file>',
+        'serve HTTPS/WSS with this certificate chain (PEM); needs --tls-key',
+      ).env('ROOMFILES_TLS_CERT'),
+    )
+    .addOption(new Option('--tls-key <file>', 'the private key (PEM) of --tls-cert').env('ROOMFILES_TLS_KEY'))
     .addHelpText(
       'after',
       '\nExample:\n  roomfiles hub --listen 0.0.0.0:4307 --data /var/lib/roomfiles/hub --domain example.org' +
@@ -137,6 +162,7 @@ export function hubCommand(): Command {
     )
     .action(async (options) => {
       const { host, port } = parseHostPort(options.listen, DEFAULT_HUB_PORT);
+      const tls = readTlsFiles(options.tlsCert, options.tlsKey);
       // Loaded here, not at the top: commands that do not run a server start without loading one.
       const [{ Hub }, { createLogger }] = await Promise.all([
         import('../hub/hub.js'),
@@ -153,11 +179,14 @@ export function hubCommand(): Command {
         maxFileSize: parseSize(options.maxFileSize),
         metricsToken: options.metricsToken || undefined,
         logger: createLogger('hub'),
+        ...(tls ? { tls } : {}),
       });
       await instance.start();
       // Signal handlers first: whoever reads the ready line may send Ctrl-C at once.
       const stopped = runUntilSignal(() => instance.stop());
-      console.log(`roomfiles hub listening on ${host}:${instance.port} (domain ${instance.domain})`);
+      console.log(
+        `roomfiles hub listening on ${host}:${instance.port}${tls ? ' (TLS)' : ''} (domain ${instance.domain})`,
+      );
       // Said, not waited for: the hub serves everything but bodies meanwhile, and uploads wait for the bucket.
       void blobStore?.reachable?.().then((reachable) => {
         if (!reachable)

@@ -1,10 +1,29 @@
 import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Room } from '../room/room.js';
 import { DEFAULT_HUB_PORT, ROOM_DEFAULT_PORTS } from '../common/defaults.js';
 import { urlHost } from '../protocol/url-host.js';
-import { collect, parseHostPort, parsePort, parseSize } from './parse.js';
+import { collect, parsePort, parseSize } from './parse.js';
+import { HubTargetError, parseHubTarget } from '../room/hub-target.js';
 import { UsageError, runUntilSignal } from './process.js';
+
+function serverOf(value: string) {
+  try {
+    return parseHubTarget(value, DEFAULT_HUB_PORT);
+  } catch (error) {
+    if (error instanceof HubTargetError) throw new UsageError(`--server: ${error.message}`);
+    throw error;
+  }
+}
+
+function readCa(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read the certificate authority ${file}: ${(error as Error).message}`);
+  }
+}
 
 export function roomCommand(): Command {
   return new Command('room')
@@ -46,7 +65,20 @@ export function roomCommand(): Command {
     )
     .option('--single-client', 'one API connection per role, as TrueConf Room does')
     .addOption(
-      new Option('--server <host[:port]>', 'hub to connect to when none is saved').env('ROOMFILES_SERVER'),
+      new Option(
+        '--server <address>',
+        'hub to connect to when none is saved: wss://host[:port] (TLS) or host[:port]',
+      ).env('ROOMFILES_SERVER'),
+    )
+    .addOption(
+      new Option(
+        '--ca <file>',
+        "a certificate authority (PEM) to trust for the hub's TLS, besides the system's",
+      ).env('ROOMFILES_CA'),
+    )
+    .option(
+      '--insecure-link',
+      "send the account's password over a cleartext link (ws://) to a hub on another machine",
     )
     .addOption(
       new Option('--login <trueconf-id>', 'account to log in as when none is saved').env('ROOMFILES_LOGIN'),
@@ -89,7 +121,9 @@ export function roomCommand(): Command {
           insecure: options.insecure,
           allowOrigins: options.allowOrigin,
           singleClient: options.singleClient,
-          server: options.server ? parseHostPort(options.server, DEFAULT_HUB_PORT) : undefined,
+          server: options.server ? serverOf(options.server) : undefined,
+          hubCa: options.ca ? readCa(options.ca) : undefined,
+          insecureLink: options.insecureLink,
           login: options.login ? { login: options.login, password: options.password } : undefined,
           quotaBytes: parseSize(options.quota),
           maxPostBytes: options.maxPost ? parseSize(options.maxPost) : undefined,

@@ -56,6 +56,8 @@ export interface HubOptions {
   heartbeatMs?: number;
   /** The bearer token GET /stats and GET /metrics require; without one they answer 404. */
   metricsToken?: string;
+  /** Serve the link and the body routes over TLS (HTTPS/WSS) with this certificate chain and key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 /**
@@ -117,7 +119,12 @@ export class Hub {
     registerOfferOps(links, this.offers);
     registerConferenceOps(links, conferences);
 
-    this.app = createFastify(logger, { requestTimeout: 0, connectionTimeout: 0 });
+    this.app = createFastify(logger, {
+      requestTimeout: 0,
+      connectionTimeout: 0,
+      // An HTTPS server is an HTTP server to every route and to the link's upgrade: only the listener differs.
+      ...(options.tls ? { https: options.tls } : {}),
+    }) as FastifyInstance;
     registerStatusRoutes(this.app, {
       identity,
       stats,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ApiError, ErrorCode } from '../protocol/errors.js';
 import type { Clock } from '../common/clock.js';
 import { randomToken, safeEqual } from '../common/secrets.js';
+import { CredentialLimiter, type CredentialLimits } from './credential-limiter.js';
 
 export type Role = 'admin' | 'user';
 
@@ -10,7 +11,6 @@ export type Protection =
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
-const FAILURES_BEFORE_BLOCK = 5;
 /**
  * Most live tokens of each kind kept at once: HTTP tokens of a PIN room never expire, so a client asking for them
  * in a loop would otherwise grow the room's memory without end. Past this, the oldest one is forgotten.
@@ -41,20 +41,22 @@ function keyOf(token: string): string {
 }
 
 /**
- * Who may drive the room (room-api.md §3): the room's protection, the tokens it issued, and the rate limit on
- * wrong credentials.
+ * Who may drive the room (room-api.md §3): the room's protection, the tokens it issued, and the limit on wrong
+ * credentials (`credential-limiter.ts`: per source group and for the whole room).
  */
 export class AuthManager {
   private readonly apiTokens = new Map<string, TokenRecord>();
   private readonly httpTokens = new Map<string, number>();
-  private readonly failures = new Map<string, number[]>();
-  private readonly blockedUntil = new Map<string, number>();
+  private readonly limiter: CredentialLimiter;
   private lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly protection: Protection,
     private readonly clock: Clock,
-  ) {}
+    limits?: CredentialLimits,
+  ) {
+    this.limiter = new CredentialLimiter(clock, limits);
+  }
 
   get protectedByPin(): boolean {
     return this.protection.kind === 'pin';
@@ -67,15 +69,7 @@ export class AuthManager {
 
   authenticate(request: AuthRequest, address: string): Grant {
     const now = this.clock.now();
-    const blocked = this.blockedUntil.get(address);
-    if (blocked !== undefined && blocked > now) {
-      throw new ApiError(
-        ErrorCode.TooManyRequests,
-        `too many failed attempts from ${address}; try again in ${Math.ceil((blocked - now) / 1000)} s`,
-        { resultCode: 3 },
-      );
-    }
-    const granted = this.check(request, now);
+    const granted = this.check(request, now, address);
     if (granted === 'unsecured-refused') {
       throw new ApiError(
         ErrorCode.Unauthorized,
@@ -84,7 +78,6 @@ export class AuthManager {
       );
     }
     if (granted === null) {
-      this.recordFailure(address, now);
       const what = this.protection.kind === 'password' ? 'wrong password' : 'wrong PIN';
       throw new ApiError(ErrorCode.Unauthorized, `${what} or token`, { resultCode: 3 });
     }
@@ -93,7 +86,6 @@ export class AuthManager {
         resultCode: 3,
       });
     }
-    this.failures.delete(address);
     const role = request.role ?? granted.role;
     const token = granted.token ?? this.issueApiToken(role, now);
     const tokenExpiresAt = granted.token ? granted.expiresAt : now + this.apiTokenLifetime();
@@ -110,9 +102,15 @@ export class AuthManager {
     return { role, token, tokenExpiresAt: expiresAt, tokenForHttpServer: this.issueHttpToken() };
   }
 
+  /**
+   * A re-auth token is checked first and never limited (256 random bits: guessing is hopeless, and a client
+   * reconnecting with its token must get in during an attack). A PIN or password is compared only when the
+   * credential limiter admits the source (429 otherwise); the outcome feeds it.
+   */
   private check(
     request: AuthRequest,
     now: number,
+    address: string,
   ): { role: Role; token?: string; expiresAt: number } | null | 'unsecured-refused' {
     const secured =
       request.type === 'secured' || (request.type === undefined && request.credentials !== undefined);
@@ -125,18 +123,20 @@ export class AuthManager {
       return { role: fromToken.role, token: credentials, expiresAt: fromToken.expiresAt };
     }
     if (this.protection.kind === 'none') return { role: 'admin', expiresAt: 0 };
-    return safeEqual(credentials, this.protection.secret) ? { role: 'admin', expiresAt: 0 } : null;
-  }
-
-  private recordFailure(address: string, now: number): void {
-    const recent = (this.failures.get(address) ?? []).filter((at) => at > now - MINUTE);
-    recent.push(now);
-    if (recent.length >= FAILURES_BEFORE_BLOCK) {
-      this.blockedUntil.set(address, now + MINUTE);
-      this.failures.delete(address);
-    } else {
-      this.failures.set(address, recent);
+    const waitMs = this.limiter.admit(address);
+    if (waitMs > 0) {
+      throw new ApiError(
+        ErrorCode.TooManyRequests,
+        `too many failed attempts; try again in ${Math.ceil(waitMs / 1000)} s`,
+        { resultCode: 3 },
+      );
     }
+    if (safeEqual(credentials, this.protection.secret)) {
+      this.limiter.succeeded(address);
+      return { role: 'admin', expiresAt: 0 };
+    }
+    this.limiter.failed(address);
+    return null;
   }
 
   private issueApiToken(role: Role, now: number): string {
@@ -180,10 +180,6 @@ export class AuthManager {
     this.lastSweep = now;
     for (const [key, expiresAt] of this.httpTokens) if (expiresAt <= now) this.httpTokens.delete(key);
     for (const [key, record] of this.apiTokens) if (record.expiresAt <= now) this.apiTokens.delete(key);
-    for (const [address, until] of this.blockedUntil) if (until <= now) this.blockedUntil.delete(address);
-    for (const [address, times] of this.failures) {
-      if (times.every((at) => at <= now - MINUTE)) this.failures.delete(address);
-    }
   }
 
   /** How many tokens the room holds (HTTP, re-auth): for tests of the bounds. */

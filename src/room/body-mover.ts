@@ -8,6 +8,7 @@ import type { Clock } from '../common/clock.js';
 import { Throttle } from '../common/throttle.js';
 import type { BodyReceiver } from './body-receiver.js';
 import { UntrustedBodyError } from './body-download.js';
+import { isDiskFull } from '../common/disk-full.js';
 import type { FileStore } from './file-store.js';
 import { BodyTransferError, type HubBodies } from './hub-bodies.js';
 import type { HubNotices } from './hub-notices.js';
@@ -35,6 +36,8 @@ export interface BodyMoverDeps {
   /** Runs work nobody waits for. */
   background: (work: Promise<unknown>) => void;
 }
+
+const REFUSED = 'download refused: the server sent a body that does not match the offer';
 
 /** Counts the bytes that pass, without holding them. */
 class Tap extends Transform {
@@ -215,12 +218,17 @@ export class BodyMover {
    * The hub sent a body this offer cannot have (too long, another range, other bytes): retrying would only get the
    * same again, so the partial goes, the request fails here and the hub is told it failed.
    */
-  private async failDownload(request: RequestRecord, partial: string, why: string): Promise<void> {
+  private async failDownload(
+    request: RequestRecord,
+    partial: string,
+    why: string,
+    what: string,
+  ): Promise<void> {
     await rm(partial, { force: true });
     this.halt(request.fileRequestId);
     this.deps.logger.error(
       { fileRequestId: request.fileRequestId, sha256: request.sha256, fileSize: request.fileSize, err: why },
-      'download refused: the server sent a body that does not match the offer',
+      what,
     );
     const current = this.deps.requests.get(request.fileRequestId)!;
     if (current.status === Status.Transferring)
@@ -259,7 +267,18 @@ export class BodyMover {
         return true;
       }
       if (error instanceof UntrustedBodyError) {
-        await this.failDownload(request, partial, error.message);
+        await this.failDownload(request, partial, error.message, REFUSED);
+        return true;
+      }
+      if (isDiskFull(error)) {
+        // Retrying would fill the disk again and hold the request in status 2 for good: it fails on both sides
+        // (the hub is told), and its partial goes so the space comes back at once.
+        await this.failDownload(
+          request,
+          partial,
+          (error as Error).message,
+          'download failed: the disk is full',
+        );
         return true;
       }
       throw error;
@@ -270,7 +289,7 @@ export class BodyMover {
     const current = requests.get(request.fileRequestId)!;
     if (current.status !== Status.Transferring) return true;
     if (size !== request.fileSize || body.sha256 !== request.sha256) {
-      await this.failDownload(request, partial, "the body's bytes do not match the offer's sha256");
+      await this.failDownload(request, partial, "the body's bytes do not match the offer's sha256", REFUSED);
       return true;
     }
     await progress.finish(request, reporter);
@@ -283,9 +302,22 @@ export class BodyMover {
       timestamp: this.deps.clock.now(),
       source: 'received' as const,
     };
-    const done = await files.keepReceived(partial, record, () =>
-      requests.record(current, Status.Done, null, fileId),
-    );
+    let done;
+    try {
+      done = await files.keepReceived(partial, record, () =>
+        requests.record(current, Status.Done, null, fileId),
+      );
+    } catch (error) {
+      if (!isDiskFull(error)) throw error;
+      // The database could not grow (SQLITE_FULL): nothing was recorded; the transfer fails cleanly.
+      await this.failDownload(
+        request,
+        partial,
+        (error as Error).message,
+        'download failed: the disk is full',
+      );
+      return true;
+    }
     requests.announce(done);
     await notices.offerEnded('offer.done', request.hubId);
     return true;

@@ -12,7 +12,7 @@ export interface ReceiveJob extends DownloadSpec {
 export type WorkerReport =
   | { type: 'progress'; id: number; received: number }
   | { type: 'done'; id: number; received: number; sha256: string }
-  | { type: 'failed'; id: number; message: string; status?: number; untrusted?: boolean };
+  | { type: 'failed'; id: number; message: string; status?: number; untrusted?: boolean; code?: string };
 
 type Result = { received: number; sha256: string };
 
@@ -119,7 +119,7 @@ export class BodyReceiver {
           report.untrusted
             ? new UntrustedBodyError(report.message)
             : report.status === undefined
-              ? new Error(report.message)
+              ? Object.assign(new Error(report.message), report.code ? { code: report.code } : {})
               : new BodyTransferError(report.status, report.message),
         );
       }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { DISK_FULL_MESSAGE, isDiskFull } from '../common/disk-full.js';
 import { ApiError, ErrorCode } from '../protocol/errors.js';
 import { echoRequestId, failureReply, successReply, type ReplyEnvelope } from '../protocol/envelope.js';
 import { isMethodName, methods, type MethodName } from '../protocol/methods.js';
@@ -61,6 +62,11 @@ export class Dispatcher {
     } catch (error) {
       if (error instanceof ApiError) {
         return failureReply(name, requestId, error.message, error.errorCode, error.extra);
+      }
+      if (isDiskFull(error)) {
+        // Nothing was written (SQLite rolled back): a clear answer, and the same call works once space returns.
+        this.logger.error({ err: error, method: name }, 'disk full');
+        return failureReply(name, requestId, DISK_FULL_MESSAGE, ErrorCode.Internal);
       }
       this.logger.error({ err: error, method: name }, 'handler failed');
       const reason = error instanceof Error ? error.message : String(error);

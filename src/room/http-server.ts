@@ -1,5 +1,5 @@
 import cors from '@fastify/cors';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import { createFastify } from '../common/fastify.js';
@@ -13,9 +13,20 @@ import { requireToken } from './http/token-check.js';
 import { uploadRoute } from './http/upload.js';
 import { downloadRoute } from './http/download.js';
 import { fileListRoutes, framesRoute } from './http/file-list.js';
+import { limitConnections } from './http/connection-slots.js';
 
-/** A connection with no traffic in either direction for this long is cut (a stalled upload or download). */
-export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
+/**
+ * A connection with no traffic in either direction for this long is cut (a stalled upload or download, a client
+ * that sends a body one byte now and then stays only while bytes keep coming).
+ */
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+/** A request head (request line and headers) must be complete this long after the connection's first byte. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/**
+ * Every connection at all, served or still sending its head: past this the server drops new ones (the last
+ * resort against a flood of sockets; the connections limit answers 503 well before for clients that speak).
+ */
+export const HARD_CONNECTION_CAP = 1024;
 
 export interface HttpServerDeps {
   host: string;
@@ -28,6 +39,10 @@ export interface HttpServerDeps {
   quotaBytes: () => number;
   /** Idle time after which a connection is cut (default DEFAULT_IDLE_TIMEOUT_MS). */
   idleTimeoutMs?: number;
+  /** Time for a request head (default DEFAULT_HEADERS_TIMEOUT_MS). */
+  headersTimeoutMs?: number;
+  /** Connections served at once (httpServerConnectionsLimit; unlimited when absent). */
+  connectionsLimit?: () => number;
 }
 
 /**
@@ -43,11 +58,19 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
     requestTimeout: 0,
     connectionTimeout: deps.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     keepAliveTimeout: 5000,
+    http: {
+      // A head that trickles in (slowloris) is cut with 408 once this has passed; Node checks every second.
+      headersTimeout: deps.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
+      connectionsCheckingInterval: 1000,
+    },
     bodyLimit: 64 * 1024,
     // `/files` and `/files/` are the same route (room-api.md §7 names both).
     routerOptions: { ignoreTrailingSlash: true },
-  }).withTypeProvider<TypeBoxTypeProvider>();
+    // (`http` is passed to http.createServer; Fastify's option type leaves it out.)
+  } as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>();
 
+  // The connections limit before anything else: even a refusal takes a slot only while it is answered.
+  if (deps.connectionsLimit) limitConnections(app as unknown as FastifyInstance, deps.connectionsLimit);
   // CORS first: it answers the preflights of admitted origins, which carry no token.
   app.register(cors, corsOptions(deps.origins));
   requireToken(app, deps.auth, deps.logger);

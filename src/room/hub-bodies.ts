@@ -1,9 +1,14 @@
-import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import {
+  request as plainRequest,
+  type ClientRequest,
+  type IncomingMessage,
+  type RequestOptions,
+} from 'node:http';
+import { request as tlsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { BLOB_PATH, UPLOAD_OFFSET_HEADER } from '../protocol/body-routes.js';
-import { urlHost } from '../protocol/url-host.js';
 import { readErrorBody } from '../protocol/error-body.js';
-import type { HubTarget } from './hub-link.js';
+import { bodyAgent, hubUrl, type HubTarget } from './hub-target.js';
 
 export class BodyTransferError extends Error {
   constructor(
@@ -15,10 +20,18 @@ export class BodyTransferError extends Error {
   }
 }
 
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-
-function url(target: HubTarget, path: string): string {
-  return `http://${urlHost(target.host)}:${target.port}${path}`;
+/**
+ * A request to the hub's body routes: over HTTPS (verified against the system store plus `ca`) when the URL says
+ * so, never downgraded to HTTP.
+ */
+function httpRequest(
+  url: string,
+  options: RequestOptions,
+  ca: string | undefined,
+  onResponse: (response: IncomingMessage) => void,
+): ClientRequest {
+  const tls = url.startsWith('https:');
+  return (tls ? tlsRequest : plainRequest)(url, { ...options, agent: bodyAgent(tls, ca) }, onResponse);
 }
 
 async function errorOf(response: IncomingMessage): Promise<BodyTransferError> {
@@ -36,6 +49,8 @@ export class HubBodies {
   constructor(
     private readonly target: () => HubTarget | null,
     private readonly session: () => string | null,
+    /** A certificate authority (PEM) trusted for the hub besides the system's (`--ca`). */
+    private readonly ca?: string,
   ) {}
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -45,7 +60,7 @@ export class HubBodies {
   }
 
   private options(method: string, signal: AbortSignal, headers: Record<string, string> = {}) {
-    return { method, agent, signal, headers: this.headers(headers) };
+    return { method, signal, headers: this.headers(headers) };
   }
 
   private base(): HubTarget {
@@ -58,8 +73,9 @@ export class HubBodies {
   held(sha256: string, sendId: string, signal: AbortSignal): Promise<{ held: number; complete: boolean }> {
     return new Promise((resolve, reject) => {
       const req = httpRequest(
-        url(this.base(), `${BLOB_PATH}/${sha256}?send=${encodeURIComponent(sendId)}`),
+        hubUrl(this.base(), 'http', `${BLOB_PATH}/${sha256}?send=${encodeURIComponent(sendId)}`),
         this.options('HEAD', signal),
+        this.ca,
         (response) => {
           response.resume();
           if (response.statusCode !== 204) {
@@ -89,11 +105,12 @@ export class HubBodies {
   ): Promise<number> {
     return new Promise((resolve, reject) => {
       const req = httpRequest(
-        url(this.base(), `${BLOB_PATH}/${sha256}?send=${encodeURIComponent(sendId)}`),
+        hubUrl(this.base(), 'http', `${BLOB_PATH}/${sha256}?send=${encodeURIComponent(sendId)}`),
         this.options('PATCH', signal, {
           'content-type': 'application/offset+octet-stream',
           [UPLOAD_OFFSET_HEADER]: String(offset),
         }),
+        this.ca,
         (response) => {
           if (response.statusCode === 204) {
             response.resume();
@@ -116,7 +133,11 @@ export class HubBodies {
    */
   downloadRequest(sha256: string, offerId: string, offset: number): BodyRequest {
     const headers = this.headers(offset > 0 ? { range: `bytes=${offset}-` } : {});
-    return { url: url(this.base(), `${BLOB_PATH}/${sha256}?offer=${encodeURIComponent(offerId)}`), headers };
+    return {
+      url: hubUrl(this.base(), 'http', `${BLOB_PATH}/${sha256}?offer=${encodeURIComponent(offerId)}`),
+      headers,
+      ...(this.ca ? { ca: this.ca } : {}),
+    };
   }
 }
 
@@ -124,15 +145,22 @@ export class HubBodies {
 export interface BodyRequest {
   url: string;
   headers: Record<string, string>;
+  /** The extra certificate authority the room trusts for its hub (PEM), if any. */
+  ca?: string;
 }
 
 /** Makes a body GET; resolves to the response once it is 200 or 206, rejects with a BodyTransferError otherwise. */
 export function requestBody(body: BodyRequest, signal: AbortSignal): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(body.url, { method: 'GET', agent, signal, headers: body.headers }, (response) => {
-      if (response.statusCode === 200 || response.statusCode === 206) resolve(response);
-      else errorOf(response).then(reject, reject);
-    });
+    const req = httpRequest(
+      body.url,
+      { method: 'GET', signal, headers: body.headers },
+      body.ca,
+      (response) => {
+        if (response.statusCode === 200 || response.statusCode === 206) resolve(response);
+        else errorOf(response).then(reject, reject);
+      },
+    );
     req.on('error', reject);
     req.end();
   });

@@ -12,7 +12,7 @@ import {
   type LinkResult,
 } from '../protocol/hub-link.js';
 import { checkLinkFailure, checkLinkPush, checkLinkReply, isLinkPush } from '../protocol/hub-link-checks.js';
-import { urlHost } from '../protocol/url-host.js';
+import { describeTarget, hubUrl, isCertificateError, trustedCas, type HubTarget } from './hub-target.js';
 import { Backoff } from '../common/backoff.js';
 import { keepAlive, type Heartbeat } from '../common/heartbeat.js';
 
@@ -30,10 +30,7 @@ export class LinkError extends Error {
 
 export type LinkState = 'idle' | 'connecting' | 'open';
 
-export interface HubTarget {
-  host: string;
-  port: number;
-}
+export type { HubTarget };
 
 export interface HubLinkOptions {
   room: string;
@@ -42,6 +39,8 @@ export interface HubLinkOptions {
   logger: Logger;
   heartbeatMs?: number;
   requestTimeoutMs?: number;
+  /** A certificate authority (PEM) trusted for a TLS hub besides the system's (`--ca`). */
+  ca?: string;
 }
 
 interface Pending {
@@ -55,7 +54,8 @@ interface Pending {
  * The room's end of the link to its hub: one WebSocket, requests matched by id, pushes as events, and a
  * reconnect loop (1 s doubling to 30 s) that runs for as long as a target is set.
  *
- * Events: `connecting`, `open` (HelloResult), `close` (wasOpen: boolean), `push` (LinkPush).
+ * Events: `connecting`, `open` (HelloResult), `close` (wasOpen: boolean), `push` (LinkPush),
+ * `certificateRejected` (Error: the TLS certificate of the hub is not trusted).
  */
 export class HubLink extends EventEmitter {
   state: LinkState = 'idle';
@@ -115,11 +115,12 @@ export class HubLink extends EventEmitter {
     const generation = this.generation;
     this.state = 'connecting';
     this.emit('connecting');
-    const host = urlHost(target.host);
-    const socket = new WebSocket(`ws://${host}:${target.port}${LINK_PATH}`, LINK_SUBPROTOCOL, {
+    const cas = target.tls ? trustedCas(this.options.ca) : undefined;
+    const socket = new WebSocket(hubUrl(target, 'link', LINK_PATH), LINK_SUBPROTOCOL, {
       handshakeTimeout: 5000,
       maxPayload: LINK_MAX_MESSAGE_BYTES,
       perMessageDeflate: false,
+      ...(cas ? { ca: cas } : {}),
     });
     this.socket = socket;
     const fail = () => {
@@ -130,7 +131,15 @@ export class HubLink extends EventEmitter {
       this.scheduleRetry();
     };
     socket.on('error', (error) => {
-      this.options.logger.debug({ err: error.message }, 'hub link error');
+      if (isCertificateError(error)) {
+        // Not a passing network fault: the server is not who it should be (or not trusted yet). Said loudly,
+        // and never retried without TLS; the loop keeps trying in case the certificate is fixed.
+        this.options.logger.error(
+          { server: describeTarget(target), err: error.message, code: (error as { code?: string }).code },
+          'the TLS certificate of the server is not trusted: not connecting',
+        );
+        this.emit('certificateRejected', error);
+      } else this.options.logger.debug({ err: error.message }, 'hub link error');
       fail();
     });
     socket.on('close', fail);

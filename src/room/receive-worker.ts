@@ -33,6 +33,7 @@ port.on('message', (message: ReceiveJob | { type: 'abort'; id: number }) => {
         message: error.message,
         status: error instanceof BodyTransferError ? error.status : undefined,
         untrusted: error instanceof UntrustedBodyError || undefined,
+        code: (error as NodeJS.ErrnoException).code,
       }),
   );
 });

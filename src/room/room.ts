@@ -7,9 +7,10 @@ import { AuthManager, type Protection } from './auth.js';
 import { Dispatcher } from './dispatcher.js';
 import { FileLibrary } from './file-library.js';
 import { FileStore } from './file-store.js';
-import { buildHttpServer } from './http-server.js';
+import { buildHttpServer, HARD_CONNECTION_CAP } from './http-server.js';
 import { HttpSettings } from './http-settings.js';
-import { HubLink, type HubTarget } from './hub-link.js';
+import { HubLink } from './hub-link.js';
+import type { HubTarget } from './hub-target.js';
 import { OriginPolicy } from './origin-policy.js';
 import { RoomEvents } from './room-events.js';
 import { Session, type Credentials } from './session.js';
@@ -47,6 +48,10 @@ export interface RoomOptions {
   singleClient?: boolean;
   /** Server to use when none is saved yet (a saved one from connectToServer wins). */
   server?: HubTarget;
+  /** A certificate authority (PEM text) trusted for a TLS hub besides the system's (`--ca`, `ROOMFILES_CA`). */
+  hubCa?: string;
+  /** Send the account's password over a cleartext link to a hub on another machine (`--insecure-link`). */
+  insecureLink?: boolean;
   /** Credentials to log in with when none are saved yet. */
   login?: Credentials;
   quotaBytes?: number;
@@ -155,8 +160,11 @@ export class Room {
       software: softwareName(),
       logger: this.logger,
       heartbeatMs: options.linkHeartbeatMs,
+      ca: options.hubCa,
     });
-    this.session = new Session(this.store, this.events, this.logger, link, () => this.httpPort);
+    this.session = new Session(this.store, this.events, this.logger, link, () => this.httpPort, {
+      insecureLink: options.insecureLink,
+    });
     this.transfers = new TransferEngine({
       store: this.store,
       events: this.events,
@@ -168,6 +176,7 @@ export class Room {
       quotaBytes: () => this.quotaBytes,
       progressIntervalMs: () => this.progressIntervalMs(),
       maxRateBytes: options.maxRateBytes,
+      hubCa: options.hubCa,
     });
     this.conference = new ConferenceState(this.session, this.events, this.logger);
     this.legacy = new LegacyTracker(this);
@@ -284,10 +293,15 @@ export class Room {
       logger: this.logger,
       maxPostBytes: () => this.httpSettings.applied.httpServerMaxPostFileSizeInBytes,
       quotaBytes: () => this.quotaBytes,
+      connectionsLimit: () => this.httpSettings.applied.httpServerConnectionsLimit,
     });
     try {
       await app.ready();
-      app.server.maxConnections = this.httpSettings.applied.httpServerConnectionsLimit;
+      // The limit itself answers 503 (buildHttpServer); this only bounds sockets that never speak.
+      app.server.maxConnections = Math.max(
+        HARD_CONNECTION_CAP,
+        4 * this.httpSettings.applied.httpServerConnectionsLimit,
+      );
       const port = await listen(app.server, this.httpSettings.applied.httpServerPort, this.host);
       this.httpSettings.setBoundPort(port);
     } catch (error) {

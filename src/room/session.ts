@@ -4,7 +4,9 @@ import { AppState, LoginResult } from '../protocol/session-methods.js';
 import { Availability } from '../protocol/common-types.js';
 import type { LinkPush } from '../protocol/hub-link.js';
 import { Backoff } from '../common/backoff.js';
-import { HubLink, LinkError, type HelloResult, type HubTarget } from './hub-link.js';
+import { isLoopback } from '../common/net.js';
+import { HubLink, LinkError, type HelloResult } from './hub-link.js';
+import { describeTarget, sameTarget, type HubTarget } from './hub-target.js';
 import type { RoomEvents } from './room-events.js';
 import type { RoomStore } from './store.js';
 
@@ -63,9 +65,14 @@ export class Session extends EventEmitter {
     private readonly logger: Logger,
     link: HubLink,
     private readonly embeddedHttpPort: () => number,
+    private readonly options: {
+      /** Send the account's password over a cleartext link to a hub that is not on this machine. */
+      insecureLink?: boolean;
+    } = {},
   ) {
     super();
     this.link = link;
+    link.on('certificateRejected', () => this.onCertificateRejected());
     link.on('connecting', () => this.publishState());
     link.on('open', (hello: HelloResult) => void this.onLinkOpen(hello));
     link.on('close', (wasOpen: boolean) => this.onLinkClose(wasOpen));
@@ -92,10 +99,7 @@ export class Session extends EventEmitter {
    * launcher that owns the room's server, such as `roomfiles up`, whose hub port may differ between runs.
    */
   remember(server: HubTarget, credentials?: Credentials): void {
-    const previous = this.server;
-    if (!previous || previous.host !== server.host || previous.port !== server.port) {
-      this.store.delete(CREDENTIALS_KEY);
-    }
+    if (!sameTarget(this.server, server)) this.store.delete(CREDENTIALS_KEY);
     this.store.set(SERVER_KEY, server);
     if (credentials) this.store.set(CREDENTIALS_KEY, credentials);
   }
@@ -141,8 +145,7 @@ export class Session extends EventEmitter {
   }
 
   connectToServer(target: HubTarget): void {
-    const previous = this.server;
-    const sameServer = previous && previous.host === target.host && previous.port === target.port;
+    const sameServer = sameTarget(this.server, target);
     // Leave the current server first: its serverDisconnected names it, and `loggedOut` reaches the listeners.
     this.link.disconnect();
     if (!sameServer) {
@@ -218,7 +221,35 @@ export class Session extends EventEmitter {
     return this.identity ? { peerId: this.identity.peerId, peerDn: this.identity.peerDn } : {};
   }
 
+  /**
+   * A hub whose certificate is not trusted: a login failure the user can see (login event, result 7) once per
+   * run of refusals, besides the link's error-level log line. Nothing is sent to that server.
+   */
+  private certificateReported = false;
+  private onCertificateRejected(): void {
+    if (this.certificateReported) return;
+    this.certificateReported = true;
+    if (this.credentials || this.lockedRetry) this.events.emit('login', { result: LoginResult.Unreachable });
+  }
+
+  /** Whether a password may go to the current server: over TLS, to this machine, or with --insecure-link. */
+  private passwordMayGo(): boolean {
+    const target = this.link.target;
+    if (!target || target.tls || isLoopback(target.host) || this.options.insecureLink) return true;
+    this.logger.error(
+      { server: describeTarget(target) },
+      'refusing to send the password over a cleartext link to a server on another machine: ' +
+        'use wss:// (TLS) or start the room with --insecure-link',
+    );
+    return false;
+  }
+
   private async performLogin(credentials: Credentials, explicit: boolean): Promise<void> {
+    if (!this.passwordMayGo()) {
+      this.events.emit('login', { result: LoginResult.Unreachable });
+      this.publishState();
+      return;
+    }
     this.loginInFlight = true;
     try {
       const result = await this.link.request('login', credentials);
@@ -260,6 +291,7 @@ export class Session extends EventEmitter {
   }
 
   private async onLinkOpen(hello: HelloResult): Promise<void> {
+    this.certificateReported = false;
     this.domain = hello.domain;
     const server = this.link.target;
     if (server) {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { isDiskFull } from '../common/disk-full.js';
 import type { Clock } from '../common/clock.js';
 import { BodyMover } from './body-mover.js';
 import { BodyReceiver } from './body-receiver.js';
@@ -16,6 +17,9 @@ import type { Session } from './session.js';
 import type { RoomStore } from './store.js';
 import { TransferEvents } from './transfer-events.js';
 
+/** How long after a push lost to a full disk the room asks the hub for everything again. */
+const DISK_FULL_RETRY_MS = 10_000;
+
 export interface TransferEngineDeps {
   store: RoomStore;
   events: RoomEvents;
@@ -28,6 +32,8 @@ export interface TransferEngineDeps {
   /** The least time between two progress events of one request. */
   progressIntervalMs: () => number;
   /** Most bytes per second in each direction of one transfer (unlimited when absent). */
+  /** A certificate authority (PEM) trusted for a TLS hub besides the system's. */
+  hubCa?: string;
   maxRateBytes?: number;
 }
 
@@ -75,6 +81,7 @@ export class TransferEngine {
       bodies: new HubBodies(
         () => link.target,
         () => session.identity?.session ?? null,
+        deps.hubCa,
       ),
       receiver: this.receiver,
       files: deps.files,
@@ -123,6 +130,7 @@ export class TransferEngine {
 
   stop(): void {
     this.stopped = true;
+    clearTimeout(this.diskFullRetry);
     for (const fn of this.unsubscribe) fn();
     this.mover.stop();
     this.background(this.receiver.stop());
@@ -136,7 +144,26 @@ export class TransferEngine {
   /** Work nobody waits for: a failure is logged; after stop() failures are expected (the store is closed). */
   private background(work: Promise<unknown>): void {
     work.catch((error: unknown) => {
-      if (!this.stopped) this.deps.logger.error({ err: error }, 'transfer step failed');
+      if (this.stopped) return;
+      if (isDiskFull(error)) return this.afterDiskFull(error);
+      this.deps.logger.error({ err: error }, 'transfer step failed');
     });
+  }
+
+  private diskFullRetry: NodeJS.Timeout | undefined;
+
+  /**
+   * A push the room could not record for want of space (an offer, a state): nothing of it was kept, and the hub
+   * will not send it again by itself. The room asks for the hub's whole account again a little later, and keeps
+   * asking while the disk stays full, so what was missed shows once space returns, without a restart.
+   */
+  private afterDiskFull(error: unknown): void {
+    this.deps.logger.error({ err: error }, 'disk full: a change from the server could not be recorded');
+    if (this.diskFullRetry) return;
+    this.diskFullRetry = setTimeout(() => {
+      this.diskFullRetry = undefined;
+      if (!this.stopped && this.deps.session.identity) this.background(this.sync.resync());
+    }, DISK_FULL_RETRY_MS);
+    this.diskFullRetry.unref();
   }
 }

@@ -3,6 +3,7 @@ import { Privileges } from '../../protocol/session-methods.js';
 import type { sessionMethods } from '../../protocol/session-methods.js';
 import { DEFAULT_HUB_PORT } from '../session.js';
 import { productVersion } from '../version.js';
+import { HubTargetError, parseHubTarget } from '../hub-target.js';
 import type { HandlersOf } from './handler.js';
 
 const SUPPORTED_API_VERSIONS = new Set(['1', '2']);
@@ -87,7 +88,14 @@ export const sessionHandlers: HandlersOf<keyof typeof sessionMethods> = {
   },
 
   connectToServer({ room, afterReply }, params) {
-    const target = { host: nonBlank(params.server, 'server'), port: params.port ?? DEFAULT_HUB_PORT };
+    // `wss://host[:port]` / `https://…` is a hub behind TLS; a bare host (the contract's form) is cleartext.
+    let target;
+    try {
+      target = parseHubTarget(nonBlank(params.server, 'server'), DEFAULT_HUB_PORT, params.port);
+    } catch (error) {
+      if (error instanceof HubTargetError) throw badRequest(error.message);
+      throw error;
+    }
     afterReply(() => room.session.connectToServer(target));
     return {};
   },

@@ -7,6 +7,7 @@ import type { TypedFastify } from '../../common/fastify.js';
 import { UploadLimitError, type FileStore } from '../file-store.js';
 import { fileEntry } from '../views.js';
 import { sendError } from './errors.js';
+import { DISK_FULL_MESSAGE, isDiskFull } from '../../common/disk-full.js';
 
 /** Multipart framing around a body: a request whose Content-Length exceeds the limit by more is refused early. */
 const MULTIPART_SLACK = 64 * 1024;
@@ -89,13 +90,12 @@ async function store(body: Body, files: FileStore, limits: Limits): Promise<Uplo
   } catch (error) {
     if (error instanceof UploadLimitError)
       return { status: error.kind === 'size' ? 413 : 507, message: error.message };
+    // Before the source check: a full disk fails the write, and the pipeline hands the same error to the source.
+    if (isDiskFull(error)) return { status: 507, message: DISK_FULL_MESSAGE };
     if (error === sourceError) {
       // The body broke off or its multipart framing is wrong: nothing was kept (FileStore.receive).
       return { status: 400, message: `the upload could not be read: ${(error as Error).message}` };
     }
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC' || code === 'EDQUOT')
-      return { status: 507, message: 'the disk of the room is full' };
     throw error;
   }
 }
