@@ -16,9 +16,12 @@ import { after } from 'node:test';
  * once the file's tests are done.
  */
 const unclosed = new Set<Cluster>();
-after(async () => {
-  for (const cluster of [...unclosed]) await cluster.close();
-});
+// Only in a test file: the benchmarks use clusters too, and there node:test must not start.
+if (process.env.NODE_TEST_CONTEXT) {
+  after(async () => {
+    for (const cluster of [...unclosed]) await cluster.close();
+  });
+}
 
 /** A file of random bytes written in chunks (never whole in memory); resolves to its sha256. */
 export async function randomFile(path: string, size: number): Promise<string> {
@@ -43,6 +46,9 @@ export async function sha256OfStream(stream: NodeJS.ReadableStream): Promise<str
   return hash.digest('hex');
 }
 
+/** A process start on a loaded 2-core machine (CI, helpers' builds) can take far longer than on an idle one. */
+const STARTUP_MS = 60_000;
+
 export interface RoomProcess {
   name: string;
   proc: CliProcess;
@@ -63,6 +69,8 @@ export class Cluster {
   readonly metricsToken = randomBytes(16).toString('hex');
   readonly rooms = new Map<string, RoomProcess>();
   private readonly connections: RoomConnection[] = [];
+  /** Every process started, ready or not: one whose start timed out must still be killed by `close`. */
+  private readonly processes = new Set<CliProcess>();
 
   constructor() {
     unclosed.add(this);
@@ -88,34 +96,43 @@ export class Cluster {
     }
   }
 
-  async startHub(): Promise<void> {
+  /** Starts the hub (again, after a kill: on the same port and data); `extra` flags and `env` for its variants. */
+  async startHub(options: { extra?: string[]; env?: Record<string, string> } = {}): Promise<void> {
     if (!this.hubPort) this.hubPort = await freePort();
-    this.hub = new CliProcess([
-      'hub',
-      '--listen',
-      `127.0.0.1:${this.hubPort}`,
-      '--data',
-      this.hubData,
-      '--metrics-token',
-      this.metricsToken,
-    ]);
-    await this.hub.waitForLine(/roomfiles hub listening/);
+    this.hub = this.track(
+      new CliProcess(
+        [
+          'hub',
+          '--listen',
+          `127.0.0.1:${this.hubPort}`,
+          '--data',
+          this.hubData,
+          '--metrics-token',
+          this.metricsToken,
+          ...(options.extra ?? []),
+        ],
+        { env: options.env },
+      ),
+    );
+    await this.hub.waitForLine(/roomfiles hub listening/, STARTUP_MS);
   }
 
   /** Starts a room logged in to the hub; `hubPort` sends its link and bodies elsewhere (a relay in front of the hub). */
   async startRoom(name: string, extra: string[] = [], hubPort = this.hubPort): Promise<RoomProcess> {
     const dataDir = join(this.root.path, name);
-    const proc = new CliProcess(
-      roomArgs({
-        name,
-        data: dataDir,
-        hubPort,
-        login: `${name}@files.local`,
-        password: `pw-${name}`,
-        extra,
-      }),
+    const proc = this.track(
+      new CliProcess(
+        roomArgs({
+          name,
+          data: dataDir,
+          hubPort,
+          login: `${name}@files.local`,
+          password: `pw-${name}`,
+          extra,
+        }),
+      ),
     );
-    const match = await proc.waitForLine(/listening: web \S+ api (\d+) http (\d+)/);
+    const match = await proc.waitForLine(/listening: web \S+ api (\d+) http (\d+)/, STARTUP_MS);
     const room = { name, proc, apiPort: Number(match[1]), httpPort: Number(match[2]), dataDir };
     this.rooms.set(name, room);
     return room;
@@ -148,11 +165,15 @@ export class Cluster {
     return (await response.json()) as never;
   }
 
+  private track(proc: CliProcess): CliProcess {
+    this.processes.add(proc);
+    return proc;
+  }
+
   async close(): Promise<void> {
     if (!unclosed.delete(this)) return;
     for (const connection of this.connections) connection.close();
-    for (const room of this.rooms.values()) await room.proc.kill();
-    await this.hub?.kill();
+    for (const proc of this.processes) await proc.kill();
     this.root.cleanup();
   }
 }

@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import { firstFound } from './harness.js';
+import { waitFor } from './wait.js';
 
 export type LogLine = { level: number; msg?: string } & Record<string, unknown>;
 
@@ -30,6 +30,6 @@ export function captureLogger(level = 'debug'): {
     logger,
     lines,
     waitFor: (match, what, timeoutMs = 20_000) =>
-      firstFound(() => lines.find(match), waiters, what, timeoutMs),
+      waitFor(what, () => lines.find(match), { wake: waiters, timeoutMs }),
   };
 }

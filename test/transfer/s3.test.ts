@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { existsSync } from 'node:fs';
-import { CliProcess, freePort, runCli } from '../helpers/child.js';
+import { runCli } from '../helpers/child.js';
 import { tempDir } from '../helpers/harness.js';
 import { Cluster, downloadSha256, randomFile, uploadFile } from '../helpers/cluster.js';
 import { S3_ENV, S3Server } from '../helpers/s3.js';
@@ -15,27 +15,22 @@ const PREFIX = 'hub';
 
 /** `roomfiles hub` with its bodies in the bucket of `s3`, in place of the cluster's default hub. */
 async function startHubOnS3(cluster: Cluster, s3: S3Server, form: 'flags' | 'env'): Promise<void> {
-  // Started again after a kill: on the port the rooms reconnect to.
-  if (!cluster.hubPort) cluster.hubPort = await freePort();
-  const base = ['hub', '--listen', `127.0.0.1:${cluster.hubPort}`, '--data', cluster.hubData];
   const location = `s3://${s3.bucket}/${PREFIX}`;
-  cluster.hub =
-    form === 'flags'
-      ? new CliProcess(
-          [...base, '--blobs', location, '--s3-endpoint', s3.endpoint, '--s3-force-path-style'],
-          {
-            env: S3_ENV,
-          },
-        )
-      : new CliProcess(base, {
-          env: {
-            ...S3_ENV,
-            ROOMFILES_BLOBS: location,
-            ROOMFILES_S3_ENDPOINT: s3.endpoint,
-            ROOMFILES_S3_FORCE_PATH_STYLE: 'true',
-          },
-        });
-  await cluster.hub.waitForLine(/roomfiles hub listening/);
+  if (form === 'flags') {
+    await cluster.startHub({
+      extra: ['--blobs', location, '--s3-endpoint', s3.endpoint, '--s3-force-path-style'],
+      env: S3_ENV,
+    });
+  } else {
+    await cluster.startHub({
+      env: {
+        ...S3_ENV,
+        ROOMFILES_BLOBS: location,
+        ROOMFILES_S3_ENDPOINT: s3.endpoint,
+        ROOMFILES_S3_FORCE_PATH_STYLE: 'true',
+      },
+    });
+  }
 }
 
 /** Bytes of the parts the bucket holds under `prefix`. */
