@@ -65,7 +65,7 @@ export async function untilDelivered(
       });
     } else if (event.event === 'fileRequestStatusChanged') {
       const status = Number(fields.status);
-      options.onStatus?.(status, event as EventMessage<'fileRequestStatusChanged'>);
+      options.onStatus?.(status, event);
       if (status === 3) settle?.(null);
       if (status === 0) {
         settle?.(

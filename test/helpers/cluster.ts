@@ -140,11 +140,14 @@ export function uploadFile(httpPort: number, token: string, path: string, name: 
         path: `/files/?token=${encodeURIComponent(token)}&name=${encodeURIComponent(name)}`,
         headers: { 'content-type': 'application/octet-stream' },
       },
-      async (response) => {
-        let text = '';
-        for await (const chunk of response) text += chunk;
-        if (response.statusCode !== 200) reject(new Error(`upload failed ${response.statusCode}: ${text}`));
-        else resolve((JSON.parse(text) as { fileId: number }).fileId);
+      (response) => {
+        const answered = async () => {
+          let text = '';
+          for await (const chunk of response) text += chunk;
+          if (response.statusCode !== 200) throw new Error(`upload failed ${response.statusCode}: ${text}`);
+          return (JSON.parse(text) as { fileId: number }).fileId;
+        };
+        answered().then(resolve, reject);
       },
     );
     req.on('error', reject);

@@ -72,7 +72,12 @@ function InConference({ model, state }: { model: RoomModel; state: RoomState }) 
         </form>
       ) : null}
       <div class="button-row">
-        <button type="button" class="button" disabled={busy} onClick={() => run(() => model.leave(false))}>
+        <button
+          type="button"
+          class="button"
+          disabled={busy}
+          onClick={() => void run(() => model.leave(false))}
+        >
           <Icon name="logout" size={16} />
           <span>Leave</span>
         </button>
@@ -81,7 +86,7 @@ function InConference({ model, state }: { model: RoomModel; state: RoomState }) 
             type="button"
             class="button button-danger-outline"
             disabled={busy}
-            onClick={() => run(() => model.leave(true))}
+            onClick={() => void run(() => model.leave(true))}
           >
             End for everyone
           </button>
@@ -113,12 +118,17 @@ export function Invitation({ model, state }: { model: RoomModel; state: RoomStat
           type="button"
           class="button button-primary"
           disabled={busy}
-          onClick={() => run(() => model.acceptInvite())}
+          onClick={() => void run(() => model.acceptInvite())}
         >
           <Icon name="check" size={16} />
           <span>Accept invitation</span>
         </button>
-        <button type="button" class="button" disabled={busy} onClick={() => run(() => model.rejectInvite())}>
+        <button
+          type="button"
+          class="button"
+          disabled={busy}
+          onClick={() => void run(() => model.rejectInvite())}
+        >
           <Icon name="x" size={16} />
           <span>Decline</span>
         </button>

@@ -81,7 +81,12 @@ export function ServerCard({ model, state }: { model: RoomModel; state: RoomStat
         <>
           {loggedIn ? (
             <div class="button-row">
-              <button type="button" class="button" disabled={busy} onClick={() => run(() => model.logout())}>
+              <button
+                type="button"
+                class="button"
+                disabled={busy}
+                onClick={() => void run(() => model.logout())}
+              >
                 <Icon name="logout" size={16} />
                 <span>Log out</span>
               </button>

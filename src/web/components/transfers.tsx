@@ -117,7 +117,7 @@ export function DownloadLink({
     <a
       class="button button-primary button-small"
       href={href ?? '#'}
-      onClick={click}
+      onClick={(event) => void click(event)}
       title={`Download ${fileName}`}
     >
       <Icon name="download" size={16} />
@@ -208,7 +208,7 @@ function IncomingItem({
             type="button"
             class="button button-primary button-small"
             disabled={busy}
-            onClick={() => run(() => model.accept(t.fileRequestId))}
+            onClick={() => void run(() => model.accept(t.fileRequestId))}
           >
             <Icon name="check" size={16} />
             <span>Accept</span>
@@ -217,7 +217,7 @@ function IncomingItem({
             type="button"
             class="button button-small"
             disabled={busy}
-            onClick={() => run(() => model.reject(t.fileRequestId))}
+            onClick={() => void run(() => model.reject(t.fileRequestId))}
           >
             <Icon name="x" size={16} />
             <span>Reject</span>
