@@ -1,5 +1,6 @@
 import { Type as T, type Static, type TObject } from '@sinclair/typebox';
 import { FileRequestStatus, StatusReason } from './common-types.js';
+import { ConferenceRole } from './codes.js';
 
 /**
  * The room↔hub link (docs/hub-protocol.md): JSON text frames over one WebSocket per room. It is not the Room API
@@ -38,9 +39,7 @@ const InstanceId = T.String({ minLength: 1, maxLength: 400 });
 /** Titles the hub reports: an operator's named conference may have a longer one than a room may ask for. */
 const Title = T.String({ maxLength: 1024 });
 const Peer = T.Object({ peerId: PeerId, peerDn: DisplayName });
-/** A participant's role in a conference (room-api.md §5). */
-export const ConferenceRole = { Participant: 1, Owner: 2 } as const;
-export type ConferenceRole = (typeof ConferenceRole)[keyof typeof ConferenceRole];
+export { ConferenceRole } from './codes.js';
 const Role = T.Union([T.Literal(ConferenceRole.Participant), T.Literal(ConferenceRole.Owner)]);
 
 // --- shapes shared by several ops and pushes ---------------------------------------------------------------

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { CliProcess, freePort, roomArgs, runCli } from './child.js';
 import { tempDir } from './harness.js';
-import { stateOrEvent } from './wait.js';
+import { untilLoggedIn } from './wait.js';
 import { openRoomConnection, type RoomConnection } from '../../src/client/index.js';
 
 /** A file of random bytes written in chunks (never whole in memory); resolves to its sha256. */
@@ -102,13 +102,7 @@ export class Cluster {
     const connection = await openRoomConnection(`ws://127.0.0.1:${room.apiPort}/`);
     this.connections.push(connection);
     const auth = await connection.call('auth', { type: 'unsecured' });
-    await stateOrEvent(
-      connection,
-      'appStateChanged',
-      (e) => e.appState === 3,
-      async () => (await connection.call('getAppState')).appState === 3,
-      30_000,
-    );
+    await untilLoggedIn(connection, 30_000);
     return Object.assign(connection, { tokenForHttpServer: auth.tokenForHttpServer });
   }
 

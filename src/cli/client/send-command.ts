@@ -7,6 +7,7 @@ import { UsageError } from '../process.js';
 import { asFailure, Failure, openRoom, withConnectionOptions, type ConnectionFlags } from './connection.js';
 import { formatDuration, formatSize, oneLine, statusText } from './format.js';
 import { Printer, progressBoard, type ProgressBoard } from './output.js';
+import { Status } from '../../protocol/codes.js';
 
 interface SendFlags extends ConnectionFlags {
   to?: string;
@@ -196,8 +197,8 @@ async function send(
           {
             timeoutMs: flags.timeout,
             onStatus: (status) => {
-              if (status === 2) task.phase(`to ${where}`, size);
-              if (status === 1) task.state(`waiting for ${where} to accept`);
+              if (status === Status.Transferring) task.phase(`to ${where}`, size);
+              if (status === Status.Waiting) task.state(`waiting for ${where} to accept`);
               printer.record({
                 type: 'status',
                 fileName,

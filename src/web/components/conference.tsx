@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { conferenceCallString, peerOfInstance, splitPeers } from '../format.js';
 import type { RoomModel, RoomState } from '../model.js';
 import { Avatar, Badge, Card, Icon, useBusy } from './ui.js';
+import { AppState, ConferenceRole } from '../../client/browser.js';
 
 function InConference({ model, state }: { model: RoomModel; state: RoomState }) {
   const conference = state.conference!;
@@ -48,7 +49,7 @@ function InConference({ model, state }: { model: RoomModel; state: RoomState }) 
                 <span class="muted small">{peer}</span>
               </span>
               {peer === self ? <Badge>You</Badge> : null}
-              {p.role === 2 ? <Badge tone="accent">Owner</Badge> : null}
+              {p.role === ConferenceRole.Owner ? <Badge tone="accent">Owner</Badge> : null}
             </li>
           );
         })}
@@ -142,7 +143,7 @@ function NotInConference({ model, state }: { model: RoomModel; state: RoomState 
   const [invitees, setInvitees] = useState('');
   const [callString, setCallString] = useState('');
   const [busy, run] = useBusy();
-  const loggedIn = state.appState === 3;
+  const loggedIn = state.appState === AppState.LoggedIn;
   const create = (event: TargetedEvent<HTMLFormElement>) => {
     event.preventDefault();
     void run(async () => {
