@@ -223,10 +223,6 @@ export type LinkPushFields<P extends LinkPushName> = Static<(typeof linkPushes)[
 /** A push as it travels: its name beside its fields, one member of the union per push. */
 export type LinkPush = { [P in LinkPushName]: { push: P } & LinkPushFields<P> }[LinkPushName];
 
-export type LinkReply =
-  | ({ re: number; ok: true } & Record<string, unknown>)
-  | { re: number; ok: false; code: LinkErrorCode; message: string };
-
 /** A failure reply, checked by the room like any other frame of the hub's. */
 export const LinkFailureSchema = T.Object({
   re: T.Integer(),
