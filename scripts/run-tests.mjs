@@ -16,13 +16,26 @@ const root = new URL('..', import.meta.url).pathname;
 const testRoot = join(root, 'dist', 'test');
 const durationsFile = join(root, 'dist', 'test-durations.json');
 
-/** Seconds, measured on the 2-core development machine: the order of a first run, before any record exists. */
+/** Seconds, roughly, on the 2-core development machine: the order of a first run, before any record exists. */
 const ESTIMATES = {
-  'dist/test/transfer/crash-hub-restart.test.js': 40,
-  'dist/test/transfer/crash-hub-kill.test.js': 40,
-  'dist/test/transfer/crash-recipient.test.js': 40,
-  'dist/test/transfer/crash-sender.test.js': 40,
-  'dist/test/cli/hub-cli.test.js': 35,
+  'dist/test/cli/client-transfer.test.js': 60,
+  'dist/test/cli/client-session.test.js': 50,
+  'dist/test/cli/hub-cli.test.js': 40,
+  'dist/test/web/details.test.js': 35,
+  'dist/test/transfer/crash-hub-restart.test.js': 30,
+  'dist/test/transfer/crash-hub-kill.test.js': 30,
+  'dist/test/transfer/crash-recipient.test.js': 30,
+  'dist/test/transfer/crash-sender.test.js': 25,
+  'dist/test/cli/up.test.js': 25,
+  'dist/test/web/transfer.test.js': 12,
+  'dist/test/web/conference.test.js': 10,
+  'dist/test/web/signin.test.js': 10,
+  'dist/test/transfer/sequences.test.js': 9,
+  'dist/test/room/session.test.js': 8,
+  'dist/test/cli/up-defaults.test.js': 8,
+  'dist/test/transfer/conference.test.js': 8,
+  'dist/test/client/browser.test.js': 7,
+  'dist/test/infra/system-parts.test.js': 6,
 };
 
 function find(dir) {

@@ -93,5 +93,16 @@ export {
   loginResultText,
   type FormatStyle,
 } from './format.js';
+// The numbers the Room API reports, by name (room-api.md): statuses, directions, availability, app state, roles.
+export {
+  AppState,
+  Availability,
+  ConferenceRole,
+  Direction,
+  LoginResult,
+  Privileges,
+  ServerConnection,
+  Status,
+} from '../protocol/codes.js';
 export type { EventMessage, RoomEvents } from './connection.js';
 export type { CallOptions, ConnectionState, Reply, RoomApiMethods, RoomClientOptions } from './client.js';

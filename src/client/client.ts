@@ -306,7 +306,7 @@ export class RoomClient extends EventRegistry {
     this.setState('reconnecting');
     let delay = 1000;
     const retry = () => {
-      this.reconnectTimer = setTimeout(async () => {
+      const attempt = async () => {
         if (this.closedByUser) return;
         try {
           await this.attach(true);
@@ -320,7 +320,9 @@ export class RoomClient extends EventRegistry {
         // The room may have come back with another HTTP port.
         this.refreshHttpPort();
         this.setState('connected');
-      }, delay);
+      };
+      // A failed attempt schedules the next one itself: nothing waits for it.
+      this.reconnectTimer = setTimeout(() => void attempt(), delay);
     };
     retry();
   }
@@ -373,7 +375,7 @@ export class RoomClient extends EventRegistry {
     const connection = this.connection;
     if (!connection) throw new RoomConnectionError('not connected to the room');
     const left = Math.max(1, timeoutMs - (Date.now() - started));
-    return (await connection.call(method, params, { timeoutMs: left })) as Reply<M>;
+    return await connection.call(method, params, { timeoutMs: left });
   }
 
   // --- events --------------------------------------------------------------------------------------------
@@ -473,7 +475,7 @@ export interface RoomClient extends RoomApiMethods {}
 for (const name of Object.keys(methods) as MethodName[]) {
   Object.defineProperty(RoomClient.prototype, name, {
     value(this: RoomClient, params?: object, options?: CallOptions) {
-      return this.request(name, params as never, options);
+      return this.request(name, params, options);
     },
     writable: true,
     configurable: true,

@@ -106,7 +106,7 @@ export class RoomConnection extends EventRegistry {
     params?: MethodParams<M>,
     options: { timeoutMs?: number } = {},
   ): Promise<MethodReply<M> & { method: M; requestId: string; result: true }> {
-    return this.callRaw(method, (params ?? {}) as Record<string, unknown>, options) as unknown as Promise<
+    return this.callRaw(method, params ?? {}, options) as unknown as Promise<
       MethodReply<M> & { method: M; requestId: string; result: true }
     >;
   }

@@ -36,7 +36,7 @@ export class EventRegistry {
 
   /** Every event, whatever its name ({@link RoomEvents}); returns the function that stops listening. */
   onAny(listener: (event: EventMessage) => void): () => void {
-    return this.on('*' as EventName, listener as (event: EventMessage<EventName>) => void);
+    return this.on('*' as EventName, listener);
   }
 
   /** The next event of that name only ({@link RoomEvents}); returns the function that cancels it. */
@@ -71,7 +71,7 @@ export class EventRegistry {
         } catch (error) {
           clearTimeout(timer);
           off();
-          reject(error as Error);
+          reject(error instanceof Error ? error : new Error(String(error)));
           return;
         }
         if (!matches) return;

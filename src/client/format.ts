@@ -5,6 +5,7 @@
  *
  * Sizes are powers of 1024 and labelled so: B, KiB, MiB, GiB, TiB, PiB.
  */
+import { LoginResult } from '../protocol/codes.js';
 
 /**
  * How numbers and times are written.
@@ -143,17 +144,17 @@ export function availabilityText(availability: number): string {
 /** The `login` event's result codes (room-api.md §4). */
 export function loginResultText(result: number): string {
   switch (result) {
-    case 0:
+    case LoginResult.Ok:
       return 'logged in';
-    case 1:
+    case LoginResult.AlreadyLoggedIn:
       return 'already logged in';
-    case 2:
+    case LoginResult.NotFound:
       return 'no such account on the server';
-    case 3:
+    case LoginResult.WrongPassword:
       return 'wrong TrueConf ID or password';
-    case 7:
+    case LoginResult.Unreachable:
       return 'the server is busy or cannot be reached';
-    case 10:
+    case LoginResult.Locked:
       return 'the account is locked';
     default:
       return `login refused with code ${result}`;

@@ -233,9 +233,10 @@ async function writeBody(
   onChunk: (chunk: Buffer) => void,
 ): Promise<void> {
   const file = createWriteStream(part, { flags: append ? 'a' : 'w' });
-  let fileError: Error | null = null;
+  // Set by listeners: the casts keep TypeScript from narrowing them to null for good.
+  let fileError = null as Error | null;
   file.on('error', (error) => (fileError ??= error));
-  let bodyError: unknown = null;
+  let bodyError = null as Error | null;
   try {
     for await (const chunk of response) {
       if (fileError) break;
@@ -243,7 +244,7 @@ async function writeBody(
       if (!file.write(chunk)) await once(file, 'drain');
     }
   } catch (error) {
-    bodyError = error;
+    bodyError = error as Error;
   }
   if (fileError) response.destroy();
   if (!fileError) file.end();

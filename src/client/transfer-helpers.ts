@@ -1,6 +1,7 @@
 import type { RoomClient } from './client.js';
 import type { EventMessage } from './connection.js';
 import { RoomConnectionError } from './errors.js';
+import { Status } from '../protocol/codes.js';
 
 /** A transfer that ended in status 0; the message says who did what ("bob@files.local rejected report.pdf"). */
 export class TransferFailedError extends Error {
@@ -65,9 +66,9 @@ export async function untilDelivered(
       });
     } else if (event.event === 'fileRequestStatusChanged') {
       const status = Number(fields.status);
-      options.onStatus?.(status, event as EventMessage<'fileRequestStatusChanged'>);
-      if (status === 3) settle?.(null);
-      if (status === 0) {
+      options.onStatus?.(status, event);
+      if (status === Status.Done) settle?.(null);
+      if (status === Status.Failed) {
         settle?.(
           new TransferFailedError(
             id,

@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 export function createFastify(logger: Logger, options: FastifyServerOptions = {}) {
   return Fastify({
     ...options,
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed: without it Fastify infers pino's Logger as its logger type, which its own types then refuse
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
   });

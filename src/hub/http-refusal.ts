@@ -18,10 +18,12 @@ export type RefusedPart = NonNullable<FastifyError['validationContext']>;
  * A route's error handler that answers a request its schema refused with the route's own refusal (which the hub
  * gave for such a request before routes had schemas), and passes any other error on.
  */
-export function refuseInvalid(answer: (part: RefusedPart, request: FastifyRequest) => [HttpStatus, string]) {
-  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+export function refuseInvalid(
+  answer: (part: RefusedPart, request: FastifyRequest) => [HttpStatus, string],
+): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     if (!error.validation || !error.validationContext) throw error;
     const [status, message] = answer(error.validationContext, request);
-    return refuse(reply, status, message);
+    refuse(reply, status, message);
   };
 }

@@ -1,19 +1,12 @@
 import { Type as T, type Static } from '@sinclair/typebox';
+import { Direction, Status } from './codes.js';
 
 /** A fileId is a number on the wire; a string of digits is accepted because one published example sends it so. */
 export const FileIdParam = T.Union([T.Integer({ minimum: 0 }), T.String({ pattern: '^[0-9]{1,10}$' })], {
   description: 'fileId',
 });
 
-/** A file request's status, in every list, info and event (room-api.md §6). */
-export const Status = { Failed: 0, Waiting: 1, Transferring: 2, Done: 3 } as const;
-export type Status = (typeof Status)[keyof typeof Status];
-/** directionType (room-api.md §6). */
-export const Direction = { Incoming: 0, Outgoing: 1 } as const;
-export type Direction = (typeof Direction)[keyof typeof Direction];
-/** File-transfer availability (room-api.md §6). */
-export const Availability = { Forbidden: 0, Licence: 1, NotLoggedIn: 2, Available: 3 } as const;
-export type Availability = (typeof Availability)[keyof typeof Availability];
+export { Status, Direction, Availability } from './codes.js';
 
 export const FileRequestStatus = T.Union(
   [

@@ -1,5 +1,6 @@
 import { Type as T, type Static, type TObject } from '@sinclair/typebox';
 import { FileRequestStatus, StatusReason } from './common-types.js';
+import { ConferenceRole } from './codes.js';
 
 /**
  * The room↔hub link (docs/hub-protocol.md): JSON text frames over one WebSocket per room. It is not the Room API
@@ -38,9 +39,7 @@ const InstanceId = T.String({ minLength: 1, maxLength: 400 });
 /** Titles the hub reports: an operator's named conference may have a longer one than a room may ask for. */
 const Title = T.String({ maxLength: 1024 });
 const Peer = T.Object({ peerId: PeerId, peerDn: DisplayName });
-/** A participant's role in a conference (room-api.md §5). */
-export const ConferenceRole = { Participant: 1, Owner: 2 } as const;
-export type ConferenceRole = (typeof ConferenceRole)[keyof typeof ConferenceRole];
+export { ConferenceRole } from './codes.js';
 const Role = T.Union([T.Literal(ConferenceRole.Participant), T.Literal(ConferenceRole.Owner)]);
 
 // --- shapes shared by several ops and pushes ---------------------------------------------------------------
@@ -223,10 +222,6 @@ export type LinkPushName = keyof typeof linkPushes;
 export type LinkPushFields<P extends LinkPushName> = Static<(typeof linkPushes)[P]>;
 /** A push as it travels: its name beside its fields, one member of the union per push. */
 export type LinkPush = { [P in LinkPushName]: { push: P } & LinkPushFields<P> }[LinkPushName];
-
-export type LinkReply =
-  | ({ re: number; ok: true } & Record<string, unknown>)
-  | { re: number; ok: false; code: LinkErrorCode; message: string };
 
 /** A failure reply, checked by the room like any other frame of the hub's. */
 export const LinkFailureSchema = T.Object({

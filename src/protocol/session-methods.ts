@@ -2,28 +2,7 @@ import { Type as T } from '@sinclair/typebox';
 import { method } from './method-spec.js';
 import { Empty } from './common-types.js';
 
-export const AppState = {
-  NotConnected: 0,
-  Connecting: 1,
-  LoginRequired: 2,
-  LoggedIn: 3,
-  Calling: 4,
-  InConference: 5,
-  Leaving: 6,
-} as const;
-
-/** `previleges` is spelled so in the published API. */
-export const Privileges = { user: 1, admin: 2 } as const;
-
-/** Result codes of the `login` event (room-api.md §4). */
-export const LoginResult = {
-  Ok: 0,
-  AlreadyLoggedIn: 1,
-  NotFound: 2,
-  WrongPassword: 3,
-  Unreachable: 7,
-  Locked: 10,
-} as const;
+export { AppState, LoginResult, Privileges, ServerConnection } from './codes.js';
 
 const ServerInfo = T.Object({
   server: T.String(),

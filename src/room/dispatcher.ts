@@ -58,7 +58,7 @@ export class Dispatcher {
       const handler = this.handlers[name] as (context: CallContext, params: unknown) => unknown;
       const context = this.makeContext(connection, (fn) => after.push(fn));
       const fields = (await handler(context, request)) ?? {};
-      return successReply(name, requestId, fields as object);
+      return successReply(name, requestId, fields);
     } catch (error) {
       if (error instanceof ApiError) {
         return failureReply(name, requestId, error.message, error.errorCode, error.extra);

@@ -144,7 +144,7 @@ export class HubLink extends EventEmitter {
     });
     socket.on('close', fail);
     socket.on('message', (data) => this.receive(data.toString()));
-    socket.on('open', async () => {
+    const greet = async () => {
       try {
         const hello = await this.request('hello', {
           room: this.options.room,
@@ -160,7 +160,9 @@ export class HubLink extends EventEmitter {
         this.options.logger.warn({ err: (error as Error).message }, 'hub refused hello');
         fail();
       }
-    });
+    };
+    // greet() settles by itself (a refused hello ends in fail()): nothing is left to wait for it.
+    socket.on('open', () => void greet());
   }
 
   private scheduleRetry(): void {
@@ -241,7 +243,7 @@ export class HubLink extends EventEmitter {
         },
         timeoutMs ?? this.options.requestTimeoutMs ?? 15_000,
       );
-      this.pending.set(id, { op, resolve: resolve as (value: never) => void, reject, timer });
+      this.pending.set(id, { op, resolve: resolve, reject, timer });
       socket.send(JSON.stringify({ id, op, ...args }));
     });
   }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { AppState, LoginResult } from '../protocol/session-methods.js';
+import { AppState, LoginResult, ServerConnection } from '../protocol/session-methods.js';
 import { Availability } from '../protocol/common-types.js';
 import type { LinkPush } from '../protocol/hub-link.js';
 import { Backoff } from '../common/backoff.js';
@@ -119,9 +119,9 @@ export class Session extends EventEmitter {
 
   /** getConnected: 0 not connected, 1 connecting, 2 connected. */
   connectedState(): 0 | 1 | 2 {
-    if (this.link.state === 'open') return 2;
-    if (this.link.state === 'connecting') return 1;
-    return 0;
+    if (this.link.state === 'open') return ServerConnection.Connected;
+    if (this.link.state === 'connecting') return ServerConnection.Connecting;
+    return ServerConnection.NotConnected;
   }
 
   setConferenceState(state: ConferenceAppState | null): void {

@@ -7,7 +7,15 @@ import { ConferenceCard, Invitation } from './components/conference.js';
 import { SendCard } from './components/send.js';
 import { ServerCard } from './components/server.js';
 import { HistoryCard, IncomingCard, OutgoingCard } from './components/transfers.js';
-import { Avatar, ConfirmDialog, Icon, Logo, type ConfirmOptions } from './components/ui.js';
+import { Avatar, ConfirmDialog, Icon, Logo, type ConfirmOptions, type Tone } from './components/ui.js';
+import {
+  AppState,
+  Availability,
+  Direction,
+  Privileges,
+  ServerConnection,
+  Status,
+} from '../client/browser.js';
 
 function useSubscription(source: { subscribe(listener: () => void): () => void }): void {
   const [, force] = useReducer((n: number, _action: void) => n + 1, 0);
@@ -131,6 +139,11 @@ function Unreachable({ session, error }: { session: Session; error: string }) {
   );
 }
 
+/** The tone a chip shows for a code of the Room API: the one given for it, else `otherwise`. */
+function toneOf(code: number, tones: Partial<Record<number, Tone>>, otherwise: Tone = 'neutral'): Tone {
+  return tones[code] ?? otherwise;
+}
+
 function StatusChip({ tone, label, value }: { tone: string; label: string; value: string }) {
   return (
     <div class={`chip-status chip-${tone}`}>
@@ -152,12 +165,18 @@ function Header({
 }) {
   const login = state.login;
   const server = state.server;
-  const serverTone = server.state === 2 ? 'success' : server.state === 1 ? 'warning' : 'neutral';
+  const serverTone = toneOf(server.state, {
+    [ServerConnection.Connected]: 'success',
+    [ServerConnection.Connecting]: 'warning',
+  });
   const serverValue = server.server
-    ? `${server.server}:${server.port ?? 4307}${server.state === 2 ? '' : server.state === 1 ? ' (connecting)' : ' (disconnected)'}`
+    ? `${server.server}:${server.port ?? 4307}${server.state === ServerConnection.Connected ? '' : server.state === ServerConnection.Connecting ? ' (connecting)' : ' (disconnected)'}`
     : 'none';
-  const availabilityTone =
-    state.availability === 3 ? 'success' : state.availability === 0 ? 'danger' : 'warning';
+  const availabilityTone = toneOf(
+    state.availability,
+    { [Availability.Available]: 'success', [Availability.Forbidden]: 'danger' },
+    'warning',
+  );
   return (
     <header class="topbar">
       <div class="topbar-row">
@@ -193,15 +212,23 @@ function Header({
           value={availabilityName(state.availability)}
         />
         <StatusChip
-          tone={state.appState === 5 ? 'accent' : state.appState === 3 ? 'success' : 'neutral'}
+          tone={
+            state.appState === AppState.InConference
+              ? 'accent'
+              : state.appState === AppState.LoggedIn
+                ? 'success'
+                : 'neutral'
+          }
           label="State"
           value={
-            state.conference && state.appState === 5
+            state.conference && state.appState === AppState.InConference
               ? `In “${state.conference.confTitle}”`
               : appStateName(state.appState)
           }
         />
-        {state.privileges === 1 ? <StatusChip tone="neutral" label="Role" value="User" /> : null}
+        {state.privileges === Privileges.user ? (
+          <StatusChip tone="neutral" label="Role" value="User" />
+        ) : null}
       </div>
     </header>
   );
@@ -240,7 +267,9 @@ function Room({ model, session, isProtected }: { model: RoomModel; session: Sess
   const state = model.state;
   const [dialog, setDialog] = useState<ConfirmOptions | null>(null);
 
-  const waiting = Object.values(state.transfers).filter((t) => t.direction === 0 && t.status === 1).length;
+  const waiting = Object.values(state.transfers).filter(
+    (t) => t.direction === Direction.Incoming && t.status === Status.Waiting,
+  ).length;
   useEffect(() => {
     const who = state.login.peerDn || state.login.peerId;
     document.title = `${waiting > 0 ? `(${waiting}) ` : ''}${who ? `${who} · ` : ''}roomfiles`;

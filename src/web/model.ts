@@ -1,4 +1,11 @@
-import { RoomApiError, RoomConnectionError, type EventMessage } from '../client/browser.js';
+import {
+  AppState,
+  Direction,
+  RoomApiError,
+  RoomConnectionError,
+  Status,
+  type EventMessage,
+} from '../client/browser.js';
 import type { BrowserRoomClient } from '../client/browser.js';
 import { asLabel, normalizePeer, outgoingFailure, rejectCause, loginResult } from './format.js';
 import { forgetPeer, rememberPeer, recentPeers, saveReason, savedReasons } from './storage.js';
@@ -7,8 +14,6 @@ import { forgetPeer, rememberPeer, recentPeers, saveReason, savedReasons } from 
  * What the page knows about its room, built from the Room API's replies and kept live by its events. The
  * components read `state` and call the actions; nothing here touches the DOM.
  */
-
-export type Status = 0 | 1 | 2 | 3;
 
 export interface Transfer {
   fileRequestId: string;
@@ -263,7 +268,7 @@ export class RoomModel {
             peerDn: item.peerDn,
             confId: item.confId,
             fileId: 'fileId' in item ? item.fileId : undefined,
-            percent: item.status === 3 ? 100 : 0,
+            percent: item.status === Status.Done ? 100 : 0,
           };
         }
       }
@@ -272,9 +277,11 @@ export class RoomModel {
       const needInfo = Object.values(transfers)
         .filter(
           (t) =>
-            t.status === 2 || (t.status === 3 && t.direction === 0) || (t.status === 0 && !t.statusReason),
+            t.status === Status.Transferring ||
+            (t.status === Status.Done && t.direction === Direction.Incoming) ||
+            (t.status === Status.Failed && !t.statusReason),
         )
-        .sort((a, b) => Number(a.status === 0) - Number(b.status === 0))
+        .sort((a, b) => Number(a.status === Status.Failed) - Number(b.status === Status.Failed))
         .slice(0, 200);
       const infos = await Promise.all(
         needInfo.map((t) => c.getFileRequestInfo({ fileRequestId: t.fileRequestId }).catch(() => null)),
@@ -284,7 +291,7 @@ export class RoomModel {
         if (!t) continue;
         if (info.fileId !== undefined) t.fileId = info.fileId;
         if (info.processedPercents !== undefined) t.percent = info.processedPercents;
-        if (t.status === 0 && info.statusReason) {
+        if (t.status === Status.Failed && info.statusReason) {
           t.statusReason = info.statusReason;
           saveReason(t.fileRequestId, info.statusReason);
         }
@@ -317,7 +324,7 @@ export class RoomModel {
               }
             : null,
           participants,
-          invite: app.appState === 4 ? (state.invite ?? {}) : null,
+          invite: app.appState === AppState.Calling ? (state.invite ?? {}) : null,
           transfers,
           history: history.filesRequests,
           files: Object.fromEntries(files.fileList.map((f) => [f.fileId, true as const])),
@@ -432,7 +439,7 @@ export class RoomModel {
   }
 
   private appStateChanged({ appState }: EventMessage<'appStateChanged'>): void {
-    this.set((state) => ({ appState, invite: appState === 4 ? (state.invite ?? {}) : null }));
+    this.set((state) => ({ appState, invite: appState === AppState.Calling ? (state.invite ?? {}) : null }));
     this.later('session', 150, () => void this.refreshSession().catch(() => undefined));
   }
 
@@ -473,8 +480,8 @@ export class RoomModel {
       t
         ? {
             ...t,
-            status: t.status === 3 ? 3 : 2,
-            percent: Math.max(t.status === 2 ? t.percent : 0, e.processedPercents),
+            status: t.status === Status.Done ? Status.Done : Status.Transferring,
+            percent: Math.max(t.status === Status.Transferring ? t.percent : 0, e.processedPercents),
             processed: e.processedSize === undefined ? t.processed : e.processedSize,
             speed: e.speed === undefined ? t.speed : e.speed,
           }
@@ -508,7 +515,7 @@ export class RoomModel {
 
   private statusChanged(e: EventMessage<'fileRequestStatusChanged'>): void {
     const { fileRequestId: id, status, statusReason: reason, fileId } = e;
-    if (status === 0 && reason) saveReason(id, reason);
+    if (status === Status.Failed && reason) saveReason(id, reason);
     this.updateTransfer(id, (t) => ({
       percent: 0,
       ...t,
@@ -518,20 +525,21 @@ export class RoomModel {
       fileSize: e.fileSize,
       timestamp: e.timestamp,
       status,
-      statusReason: status === 0 ? reason : undefined,
+      statusReason: status === Status.Failed ? reason : undefined,
       peerId: e.peerId ?? t?.peerId,
       peerDn: e.peerDisplayName ?? t?.peerDn,
       confId: e.confId ?? t?.confId,
       fileId: fileId ?? t?.fileId,
-      ...(status === 3 ? { percent: 100 } : {}),
+      ...(status === Status.Done ? { percent: 100 } : {}),
     }));
-    if (status === 3 && fileId !== undefined) {
+    if (status === Status.Done && fileId !== undefined) {
       // The room names a received file's id only once the file is in place: show its Download at once,
       // not "deleted" until the next file list arrives.
       this.set((state) => ({ files: { ...state.files, [fileId]: true } }));
     }
-    if (status === 3) this.later('history', 200, () => void this.refreshHistory().catch(() => undefined));
-    if (status === 0 && e.directionType === 1) {
+    if (status === Status.Done)
+      this.later('history', 200, () => void this.refreshHistory().catch(() => undefined));
+    if (status === Status.Failed && e.directionType === Direction.Outgoing) {
       this.notice('error', `${e.fileName}: ${outgoingFailure(reason, e.peerDisplayName || e.peerId)}`);
     }
   }

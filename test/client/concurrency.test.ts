@@ -45,7 +45,7 @@ test('50 parallel sendFile then 50 parallel getFileRequestInfo on a real room: r
   for (const i of range(N)) {
     const outcome = failures[i];
     assert.equal(outcome.status, 'rejected');
-    const error = (outcome as PromiseRejectedResult).reason as RoomApiError;
+    const error = outcome.reason as RoomApiError;
     assert.ok(error instanceof RoomApiError);
     assert.equal(error.errorCode, 404);
     assert.ok(error.error.includes(unknown[i]), `${error.error} does not name ${unknown[i]}`);
@@ -123,7 +123,7 @@ test('replies that come back in reverse order still reach their own calls', asyn
     const outcome = outcomes[i];
     if (String(i).endsWith('7')) {
       assert.equal(outcome.status, 'rejected');
-      assert.equal(((outcome as PromiseRejectedResult).reason as RoomApiError).error, `no id-${i}`);
+      assert.equal((outcome.reason as RoomApiError).error, `no id-${i}`);
     } else {
       assert.equal(outcome.status, 'fulfilled');
       assert.equal(

@@ -258,9 +258,9 @@ test('file transfer: upload, sendFile, lists, info, accept, history, delete, rej
   assert.ok((await alice.getFileTransferHistory()).filesRequests.some((h) => h.fileRequestId === id));
 
   const deleted = bobLog.waitFor('fileDeletedFromFileTransferHistory', (e) => e.fileRequestId === inId);
-  assert.equal((await bob.deleteFileTransferFile({ fileId: received.fileId! })).result, true);
+  assert.equal((await bob.deleteFileTransferFile({ fileId: received.fileId })).result, true);
   assert.equal((await deleted).removedFromDisk, true);
-  await apiError(bob.deleteFileTransferFile({ fileId: received.fileId! }), 'deleteFileTransferFile', 404);
+  await apiError(bob.deleteFileTransferFile({ fileId: received.fileId }), 'deleteFileTransferFile', 404);
 
   // A second offer, rejected.
   const second = await alice.sendFile({ fileId, callId: 'bob' });

@@ -46,7 +46,7 @@ export class CliProcess {
     options: ChildOptions = {},
   ) {
     const command = [...(options.wrap ?? []), process.execPath, ...NODE_FLAGS, CLI_MAIN, ...args];
-    this.child = spawn(command[0]!, command.slice(1), {
+    this.child = spawn(command[0], command.slice(1), {
       env: childEnv(options.env),
       cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { CliProcess, freePort, roomArgs, runCli } from './child.js';
 import { tempDir } from './harness.js';
-import { stateOrEvent } from './wait.js';
+import { untilLoggedIn } from './wait.js';
 import { openRoomConnection, type RoomConnection } from '../../src/client/index.js';
 import { after } from 'node:test';
 
@@ -144,13 +144,7 @@ export class Cluster {
     const connection = await openRoomConnection(`ws://127.0.0.1:${room.apiPort}/`);
     this.connections.push(connection);
     const auth = await connection.call('auth', { type: 'unsecured' });
-    await stateOrEvent(
-      connection,
-      'appStateChanged',
-      (e) => e.appState === 3,
-      async () => (await connection.call('getAppState')).appState === 3,
-      30_000,
-    );
+    await untilLoggedIn(connection, 30_000);
     return Object.assign(connection, { tokenForHttpServer: auth.tokenForHttpServer });
   }
 
@@ -189,11 +183,14 @@ export function uploadFile(httpPort: number, token: string, path: string, name: 
         path: `/files/?token=${encodeURIComponent(token)}&name=${encodeURIComponent(name)}`,
         headers: { 'content-type': 'application/octet-stream' },
       },
-      async (response) => {
-        let text = '';
-        for await (const chunk of response) text += chunk;
-        if (response.statusCode !== 200) reject(new Error(`upload failed ${response.statusCode}: ${text}`));
-        else resolve((JSON.parse(text) as { fileId: number }).fileId);
+      (response) => {
+        const answered = async () => {
+          let text = '';
+          for await (const chunk of response) text += chunk;
+          if (response.statusCode !== 200) throw new Error(`upload failed ${response.statusCode}: ${text}`);
+          return (JSON.parse(text) as { fileId: number }).fileId;
+        };
+        answered().then(resolve, reject);
       },
     );
     req.on('error', reject);

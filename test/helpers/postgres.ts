@@ -106,12 +106,12 @@ export async function startPostgres(dir: string): Promise<PgCluster> {
       const onData = (chunk: Buffer) => {
         log += chunk.toString();
         if (log.includes('database system is ready to accept connections')) {
-          child.stderr!.off('data', onData);
-          child.stderr!.resume();
+          child.stderr.off('data', onData);
+          child.stderr.resume();
           resolve();
         }
       };
-      child.stderr!.on('data', onData);
+      child.stderr.on('data', onData);
       child.once('exit', (code) =>
         reject(new Error(`postgres exited (${code}) before it was ready:\n${log}`)),
       );

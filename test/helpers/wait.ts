@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { EventName } from '../../src/protocol/events.js';
-import type { EventMessage } from '../../src/client/index.js';
+import type { EventMessage, RoomConnection } from '../../src/client/index.js';
+import { AppState } from '../../src/protocol/codes.js';
 
 /**
  * The one way tests wait for something that comes later. Every wait here removes its timer and its listener
@@ -161,4 +162,15 @@ export async function stateOrEvent<E extends EventName>(
   } finally {
     cancel.abort();
   }
+}
+
+/** Resolves once the room behind the connection is logged in to its server (appState 3), already or later. */
+export function untilLoggedIn(connection: RoomConnection, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
+  return stateOrEvent(
+    connection,
+    'appStateChanged',
+    (e) => e.appState === AppState.LoggedIn,
+    async () => (await connection.call('getAppState')).appState === AppState.LoggedIn,
+    timeoutMs,
+  );
 }

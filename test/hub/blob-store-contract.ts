@@ -14,7 +14,7 @@ export interface BlobStoreUnderTest {
   /** A store on empty storage of its own. */
   store: BlobStore;
   /** The same storage opened anew, as a restarted hub would. */
-  reopen(): Promise<BlobStore>;
+  reopen: () => Promise<BlobStore>;
   /** Removes the storage. */
   dispose(): Promise<void>;
 }

@@ -89,7 +89,7 @@ test('legacy companions: none for an unknown request; fileTransferFileDeleted on
     timestamp: 11,
     source: 'upload' as const,
   };
-  const shapes = legacyShapesOf(deleted as never, () => undefined, { deletedFile: file });
+  const shapes = legacyShapesOf(deleted, () => undefined, { deletedFile: file });
   assert.deepEqual(shapes.companions, [
     {
       method: 'event',

@@ -60,7 +60,7 @@ async function assertServes(connection: RoomConnection): Promise<void> {
 /** Registers for every event now; `seen()` lists what arrived so far. */
 function recordEvents(connection: RoomConnection): { seen: () => Record<string, unknown>[] } {
   const events: Record<string, unknown>[] = [];
-  connection.onAny((event) => events.push(event as unknown as Record<string, unknown>));
+  connection.onAny((event) => events.push(event));
   return { seen: () => events };
 }
 

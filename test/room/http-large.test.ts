@@ -109,7 +109,7 @@ test('fetch with a streamed (duplex: half) raw body of over 64 MiB', async () =>
     headers: { 'content-type': 'application/octet-stream' },
     body: Readable.toWeb(createReadStream(source)) as ReadableStream<Uint8Array>,
     duplex: 'half',
-  } as RequestInit);
+  });
   assert.equal(upload.status, 200);
   const reply = (await upload.json()) as UploadReply;
   assert.equal(reply.fileSize, SIZE);

@@ -586,7 +586,7 @@ describe('cut-off uploads', () => {
       [framing.head, half],
     );
     // A further request on a fresh connection is served normally.
-    assert.deepEqual((await (await fetch(httpUrl(room, '/files/', token))).json()) as unknown, {
+    assert.deepEqual(await (await fetch(httpUrl(room, '/files/', token))).json(), {
       fileList: [],
     });
     assert.deepEqual((await api.call('getFileList')).fileList, []);

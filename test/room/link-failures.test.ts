@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { TestBed } from '../helpers/harness.js';
-import { stateOrEvent } from '../helpers/wait.js';
+import { untilLoggedIn } from '../helpers/wait.js';
 import { uploadOk } from '../helpers/http.js';
 import { LINK_PATH, LINK_SUBPROTOCOL } from '../../src/protocol/hub-link.js';
 import type { RoomApiError } from '../../src/client/errors.js';
@@ -63,13 +63,7 @@ test('a send the hub refuses for want of a login is a 403 (file transfer not ava
     login: { login: 'alice@files.local', password: 'x' },
   });
   const api = await bed.connect(room);
-  await stateOrEvent(
-    api,
-    'appStateChanged',
-    (e) => e.appState === 3,
-    async () => (await api.call('getAppState')).appState === 3,
-    5000,
-  );
+  await untilLoggedIn(api, 5000);
   const {
     reply: { fileId },
   } = await uploadOk(room, api.tokenForHttpServer, 'a.txt', 'body');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { TestBed } from '../helpers/harness.js';
-import { stateOrEvent } from '../helpers/wait.js';
+import { untilLoggedIn } from '../helpers/wait.js';
 import { LINK_PATH, LINK_SUBPROTOCOL } from '../../src/protocol/hub-link.js';
 
 const bed = new TestBed();
@@ -75,13 +75,7 @@ test('a push that arrives in the same read as the reply it follows is applied to
     login: { login: 'alice@files.local', password: 'x' },
   });
   const api = await bed.connect(room);
-  await stateOrEvent(
-    api,
-    'appStateChanged',
-    (e) => e.appState === 3,
-    async () => (await api.call('getAppState')).appState === 3,
-    5000,
-  );
+  await untilLoggedIn(api, 5000);
   const form = new FormData();
   form.append('file', new Blob(['body']), 'a.txt');
   const uploaded = await fetch(`http://127.0.0.1:${room.httpPort}/files/?token=${api.tokenForHttpServer}`, {

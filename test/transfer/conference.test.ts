@@ -331,7 +331,7 @@ test('4b. a named conference joined with call \\c\\<CID>; a send reaches those p
   });
 
   const file = await upload(alice.room, alice.conn, 'demo.txt', randomBody(1000));
-  await alice.conn.call('sendFileToConference', { fileId: String(file.fileId) } as never);
+  await alice.conn.call('sendFileToConference', { fileId: String(file.fileId) });
   const offer = await bob.rec.waitFor('receivedFileRequest');
   assert.equal(offer.confId, confId);
   await alice.rec.waitFor('fileRequestStatusChanged', (m) => m.status === 3);

@@ -55,7 +55,7 @@ test('8a. sendFile: bad peers, unknown files, size limits, and how a peer is nam
   const viaPeerId = await alice.conn.call('sendFile', {
     fileId: String(file.fileId),
     peerId: ' bob@corp.example ',
-  } as never);
+  });
   const second = await alice.rec.waitFor(
     'outgoingFileRequestSent',
     (m) => m.fileRequestId === viaPeerId.sentFileRequestId,
@@ -94,7 +94,7 @@ test('8b. requests: unknown ids, wrong states, and the outgoing side', async () 
   assert.equal(outcomes[0].status, 'fulfilled');
   for (const outcome of outcomes.slice(1)) {
     assert.equal(outcome.status, 'rejected');
-    assert.equal((outcome as PromiseRejectedResult).reason.errorCode, 409);
+    assert.equal(outcome.reason.errorCode, 409);
   }
   const done = await bob.rec.waitFor('fileRequestStatusChanged', (m) => m.status === 3);
   assert.deepEqual(

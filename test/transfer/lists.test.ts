@@ -265,7 +265,7 @@ test('7. lists, info, history, delete and clear agree after every step', async (
     ],
   );
   mark = alice.rec.mark();
-  await alice.conn.call('deleteFileTransferFile', { fileId: String(f1.fileId) } as never);
+  await alice.conn.call('deleteFileTransferFile', { fileId: String(f1.fileId) });
   await alice.rec.waitFor('fileDeletedFromFileTransferHistory');
   assert.deepEqual(alice.rec.sequence(mark, ['deleteFileTransferFile']), [
     { reply: 'deleteFileTransferFile', result: true },

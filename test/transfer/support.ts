@@ -252,11 +252,6 @@ export class RawLink {
   }
 }
 
-/** The keys of an object, sorted (for "exactly these fields" checks where values vary). */
-export function keysOf(value: unknown): string[] {
-  return Object.keys(value as object).sort();
-}
-
 export interface Party {
   name: string;
   room: Room;

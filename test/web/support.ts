@@ -209,7 +209,7 @@ const RECORD_PROGRESS = `(() => {
 
 /** The values each progress bar showed, by label. */
 export function progressSeen(page: Page): Promise<Record<string, number[]>> {
-  return page.evaluate('window.__progress') as Promise<Record<string, number[]>>;
+  return page.evaluate<Record<string, number[]>>('window.__progress');
 }
 
 export interface OpenPage {

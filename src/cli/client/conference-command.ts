@@ -5,6 +5,7 @@ import { UsageError } from '../process.js';
 import { Failure, outcome, withConnectionOptions, withRoom, type ConnectionFlags } from './connection.js';
 import { oneLine, table } from './format.js';
 import { Printer } from './output.js';
+import { ConferenceRole } from '../../protocol/codes.js';
 
 const TIMEOUT_MS = 20_000;
 
@@ -250,7 +251,7 @@ export function conferenceCommand(): Command {
             table(participants, [
               { title: 'PARTICIPANT', value: (p) => p.peerId },
               { title: 'NAME', value: (p) => p.peerDn },
-              { title: 'ROLE', value: (p) => (p.role === 2 ? 'owner' : 'participant') },
+              { title: 'ROLE', value: (p) => (p.role === ConferenceRole.Owner ? 'owner' : 'participant') },
             ]),
           );
         });

@@ -12,6 +12,7 @@ import {
 import { formatSize, formatTime, oneLine, peerText, shortId, table } from './format.js';
 import { findById } from './ids.js';
 import { Printer, progressBoard } from './output.js';
+import { Direction, Status } from '../../protocol/codes.js';
 
 interface FileRef {
   fileId: number;
@@ -48,11 +49,11 @@ export async function resolveFile(client: RoomClient, given: string): Promise<Fi
   const pending = incomingFilesRequests.filter((item) =>
     item.fileRequestId.toLowerCase().startsWith(given.trim().toLowerCase()),
   );
-  if (pending.length === 1 && pending[0].status !== 3) {
+  if (pending.length === 1 && pending[0].status !== Status.Done) {
     const state =
-      pending[0].status === 1
+      pending[0].status === Status.Waiting
         ? 'waiting to be accepted'
-        : pending[0].status === 2
+        : pending[0].status === Status.Transferring
           ? 'still on its way'
           : 'failed';
     throw new Failure(`${oneLine(pending[0].fileName)} is not on the room yet: it is ${state}`);
@@ -192,7 +193,10 @@ export function historyCommand(): Command {
           table(filesRequests, [
             { title: 'TIME', value: (e) => formatTime(e.timestamp) },
             { title: 'ID', value: (e) => shortId(e.fileRequestId) },
-            { title: 'DIRECTION', value: (e) => (e.directionType === 0 ? 'received from' : 'sent to') },
+            {
+              title: 'DIRECTION',
+              value: (e) => (e.directionType === Direction.Incoming ? 'received from' : 'sent to'),
+            },
             { title: 'PEER', value: (e) => peerText(e) },
             { title: 'SIZE', value: (e) => formatSize(e.fileSize), right: true },
             { title: 'FILE ID', value: (e) => String(e.fileId), right: true },

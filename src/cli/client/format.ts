@@ -10,6 +10,7 @@ import {
   formatTime as time,
   loginResultText as sharedLoginResultText,
 } from '../../client/format.js';
+import { Availability, Status } from '../../protocol/codes.js';
 
 export { appStateText } from '../../client/format.js';
 
@@ -40,13 +41,13 @@ export function formatClock(ms: number): string {
 /** The status of a file request in words (room-api.md §6): waiting, transferring, done, failed[: reason]. */
 export function statusText(status: number, statusReason?: string, percent?: number): string {
   switch (status) {
-    case 0:
+    case Status.Failed:
       return statusReason ? `failed: ${statusReason}` : 'failed';
-    case 1:
+    case Status.Waiting:
       return 'waiting';
-    case 2:
+    case Status.Transferring:
       return percent === undefined ? 'transferring' : `transferring ${percent}%`;
-    case 3:
+    case Status.Done:
       return 'done';
     default:
       return `status ${status}`;
@@ -56,7 +57,7 @@ export function statusText(status: number, statusReason?: string, percent?: numb
 /** File transfer availability as the CLI says it: `available`, or `not available: <why>`. */
 export function availabilityText(availability: number): string {
   const text = sharedAvailabilityText(availability);
-  return availability === 3 ? text : `not available: ${text}`;
+  return availability === Availability.Available ? text : `not available: ${text}`;
 }
 
 /**

@@ -5,6 +5,7 @@ import { downloadFile, type DownloadFlags } from './file-commands.js';
 import { formatSize, formatTime, oneLine, peerText, shortId, statusText, table } from './format.js';
 import { findById } from './ids.js';
 import { Printer, progressBoard } from './output.js';
+import { Status } from '../../protocol/codes.js';
 
 type Incoming = Awaited<ReturnType<RoomClient['getIncomingFilesRequests']>>['incomingFilesRequests'][number];
 type Outgoing = Awaited<ReturnType<RoomClient['getOutgoingFilesRequests']>>['outgoingFilesRequests'][number];
@@ -22,7 +23,9 @@ interface Details {
  * statusReason [ext] of a failed one ("failed: rejected").
  */
 async function details(client: RoomClient, items: { fileRequestId: string; status: number }[]) {
-  const wanted = items.filter((item) => item.status === 2 || item.status === 0).slice(0, DETAILS_LIMIT);
+  const wanted = items
+    .filter((item) => item.status === Status.Transferring || item.status === Status.Failed)
+    .slice(0, DETAILS_LIMIT);
   const infos = await Promise.all(
     wanted.map((item) => client.getFileRequestInfo({ fileRequestId: item.fileRequestId }).catch(() => null)),
   );
@@ -37,7 +40,11 @@ async function details(client: RoomClient, items: { fileRequestId: string; statu
   }
   return (item: { fileRequestId: string; status: number }) => {
     const known = found.get(item.fileRequestId);
-    return statusText(item.status, known?.reason, item.status === 2 ? known?.percent : undefined);
+    return statusText(
+      item.status,
+      known?.reason,
+      item.status === Status.Transferring ? known?.percent : undefined,
+    );
   };
 }
 
@@ -56,7 +63,7 @@ export function inboxCommand(): Command {
       const printer = new Printer(Boolean(flags.json));
       await withRoom(flags, async (client) => {
         let items = (await client.getIncomingFilesRequests()).incomingFilesRequests;
-        if (flags.waiting) items = items.filter((item) => item.status === 1);
+        if (flags.waiting) items = items.filter((item) => item.status === Status.Waiting);
         printer.document(items);
         if (items.length === 0) {
           return printer.line(flags.waiting ? 'no offers waiting' : 'no incoming files');
@@ -115,7 +122,7 @@ async function waitingRequests(client: RoomClient, ids: string[]): Promise<Incom
   const { incomingFilesRequests } = await client.getIncomingFilesRequests();
   return ids.map((id) => {
     const item = findById(incomingFilesRequests, (i) => i.fileRequestId, id, 'incoming file request');
-    if (item.status !== 1) {
+    if (item.status !== Status.Waiting) {
       throw new Failure(
         `${oneLine(item.fileName)} from ${item.peerId} is not waiting for a decision (it is ${statusText(item.status)})`,
       );
@@ -206,12 +213,12 @@ async function untilReceived(client: RoomClient, item: Incoming, flags: AcceptFl
     }),
     client.on('fileRequestStatusChanged', (event) => {
       if (event.fileRequestId !== id) return;
-      if (event.status === 2) task.phase(`from ${item.peerId}`, item.size);
-      if (event.status === 3) {
+      if (event.status === Status.Transferring) task.phase(`from ${item.peerId}`, item.size);
+      if (event.status === Status.Done) {
         task.finish('done');
         settle(event.fileId ?? 0);
       }
-      if (event.status === 0) {
+      if (event.status === Status.Failed) {
         task.finish(statusText(0, event.statusReason));
         const why = event.statusReason ? ` (${event.statusReason})` : '';
         settle(new Failure(`receiving ${describe(item)} failed${why}`));

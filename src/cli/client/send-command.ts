@@ -15,6 +15,7 @@ import {
 } from './connection.js';
 import { formatDuration, formatSize, oneLine, statusText } from './format.js';
 import { Printer, progressBoard, type ProgressBoard } from './output.js';
+import { Status } from '../../protocol/codes.js';
 
 interface SendFlags extends ConnectionFlags {
   to?: string;
@@ -224,8 +225,8 @@ async function send(
           {
             timeoutMs: flags.timeout,
             onStatus: (status) => {
-              if (status === 2) task.phase(`to ${where}`, size);
-              if (status === 1) task.state(`waiting for ${where} to accept`);
+              if (status === Status.Transferring) task.phase(`to ${where}`, size);
+              if (status === Status.Waiting) task.state(`waiting for ${where} to accept`);
               printer.record({
                 type: 'status',
                 fileName,

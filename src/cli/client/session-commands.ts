@@ -5,6 +5,7 @@ import { UsageError } from '../process.js';
 import { Failure, outcome, withConnectionOptions, withRoom, type ConnectionFlags } from './connection.js';
 import { appStateText, availabilityText, loginResultText, oneLine } from './format.js';
 import { Printer } from './output.js';
+import { ServerConnection } from '../../protocol/codes.js';
 
 /** How long login and connect wait for the room's answer from the server. */
 const SERVER_TIMEOUT_MS = 20_000;
@@ -221,7 +222,7 @@ export function connectCommand(): Command {
         const before = await client.getConnected();
         // Connecting again to the server it is on: the old link's serverDisconnected comes first.
         let staleDisconnects =
-          before.state !== 0 &&
+          before.state !== ServerConnection.NotConnected &&
           before.serverInfo?.server === target.host &&
           before.serverInfo?.port === target.port
             ? 1

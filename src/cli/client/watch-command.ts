@@ -14,6 +14,7 @@ import {
   statusText,
 } from './format.js';
 import { Printer } from './output.js';
+import { Direction, Status } from '../../protocol/codes.js';
 
 type Fields = Record<string, unknown>;
 
@@ -54,9 +55,9 @@ export function describeEvent(event: EventMessage): string {
     case 'outgoingFileRequestUploadingProgress':
       return `${id(f)} sending ${name} to ${peer(f)}: ${progress(f)}`;
     case 'fileRequestStatusChanged': {
-      const direction = f.directionType === 0 ? `from ${peer(f)}` : `to ${peer(f)}`;
+      const direction = f.directionType === Direction.Incoming ? `from ${peer(f)}` : `to ${peer(f)}`;
       const status = statusText(Number(f.status), f.statusReason as string | undefined);
-      const file = Number(f.status) === 3 && f.fileId !== undefined ? ` (file ${f.fileId})` : '';
+      const file = Number(f.status) === Status.Done && f.fileId !== undefined ? ` (file ${f.fileId})` : '';
       return `${id(f)} ${name} ${direction}: ${status}${file}`;
     }
     case 'fileDeletedFromFileTransferHistory':

@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { conferenceCallString, peerOfInstance, splitPeers } from '../format.js';
 import type { RoomModel, RoomState } from '../model.js';
 import { Avatar, Badge, Card, Icon, useBusy } from './ui.js';
+import { AppState, ConferenceRole } from '../../client/browser.js';
 
 function InConference({ model, state }: { model: RoomModel; state: RoomState }) {
   const conference = state.conference!;
@@ -48,7 +49,7 @@ function InConference({ model, state }: { model: RoomModel; state: RoomState }) 
                 <span class="muted small">{peer}</span>
               </span>
               {peer === self ? <Badge>You</Badge> : null}
-              {p.role === 2 ? <Badge tone="accent">Owner</Badge> : null}
+              {p.role === ConferenceRole.Owner ? <Badge tone="accent">Owner</Badge> : null}
             </li>
           );
         })}
@@ -72,7 +73,12 @@ function InConference({ model, state }: { model: RoomModel; state: RoomState }) 
         </form>
       ) : null}
       <div class="button-row">
-        <button type="button" class="button" disabled={busy} onClick={() => run(() => model.leave(false))}>
+        <button
+          type="button"
+          class="button"
+          disabled={busy}
+          onClick={() => void run(() => model.leave(false))}
+        >
           <Icon name="logout" size={16} />
           <span>Leave</span>
         </button>
@@ -81,7 +87,7 @@ function InConference({ model, state }: { model: RoomModel; state: RoomState }) 
             type="button"
             class="button button-danger-outline"
             disabled={busy}
-            onClick={() => run(() => model.leave(true))}
+            onClick={() => void run(() => model.leave(true))}
           >
             End for everyone
           </button>
@@ -113,12 +119,17 @@ export function Invitation({ model, state }: { model: RoomModel; state: RoomStat
           type="button"
           class="button button-primary"
           disabled={busy}
-          onClick={() => run(() => model.acceptInvite())}
+          onClick={() => void run(() => model.acceptInvite())}
         >
           <Icon name="check" size={16} />
           <span>Accept invitation</span>
         </button>
-        <button type="button" class="button" disabled={busy} onClick={() => run(() => model.rejectInvite())}>
+        <button
+          type="button"
+          class="button"
+          disabled={busy}
+          onClick={() => void run(() => model.rejectInvite())}
+        >
           <Icon name="x" size={16} />
           <span>Decline</span>
         </button>
@@ -132,7 +143,7 @@ function NotInConference({ model, state }: { model: RoomModel; state: RoomState 
   const [invitees, setInvitees] = useState('');
   const [callString, setCallString] = useState('');
   const [busy, run] = useBusy();
-  const loggedIn = state.appState === 3;
+  const loggedIn = state.appState === AppState.LoggedIn;
   const create = (event: TargetedEvent<HTMLFormElement>) => {
     event.preventDefault();
     void run(async () => {

@@ -3,6 +3,7 @@ import { useRef, useState } from 'preact/hooks';
 import { availabilityText, formatSize, normalizePeer } from '../format.js';
 import type { RoomModel, RoomState } from '../model.js';
 import { Card, FileBadge, Icon } from './ui.js';
+import { Availability } from '../../client/browser.js';
 
 /** Pick or drop files, choose a person or the current conference, send. */
 export function SendCard({ model, state }: { model: RoomModel; state: RoomState }) {
@@ -16,7 +17,7 @@ export function SendCard({ model, state }: { model: RoomModel; state: RoomState 
 
   const inConference = state.conference !== null;
   const toConference = target === 'conference' && inConference;
-  const available = state.availability === 3;
+  const available = state.availability === Availability.Available;
   const self = state.login.peerId;
 
   const add = (list: FileList | null | undefined) => {

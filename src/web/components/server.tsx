@@ -2,6 +2,7 @@ import type { TargetedEvent } from 'preact';
 import { useState } from 'preact/hooks';
 import type { RoomModel, RoomState } from '../model.js';
 import { Badge, Card, Icon, useBusy } from './ui.js';
+import { ServerConnection } from '../../client/browser.js';
 
 /** Server and account of the room: connect to a server, log in, log out (admin role only). */
 export function ServerCard({ model, state }: { model: RoomModel; state: RoomState }) {
@@ -13,7 +14,7 @@ export function ServerCard({ model, state }: { model: RoomModel; state: RoomStat
   const [busy, run] = useBusy();
   const [portError, setPortError] = useState<string | null>(null);
   const server = state.server;
-  const connected = server.state === 2;
+  const connected = server.state === ServerConnection.Connected;
   const loggedIn = state.login.isLoggedIn;
 
   const connect = (event: TargetedEvent<HTMLFormElement>) => {
@@ -43,8 +44,12 @@ export function ServerCard({ model, state }: { model: RoomModel; state: RoomStat
   };
 
   const serverText = server.server ? `${server.server}:${server.port ?? 4307}` : 'no server';
-  const tone = connected ? 'success' : server.state === 1 ? 'warning' : 'neutral';
-  const serverState = connected ? 'Connected' : server.state === 1 ? 'Connecting' : 'Not connected';
+  const tone = connected ? 'success' : server.state === ServerConnection.Connecting ? 'warning' : 'neutral';
+  const serverState = connected
+    ? 'Connected'
+    : server.state === ServerConnection.Connecting
+      ? 'Connecting'
+      : 'Not connected';
 
   return (
     <Card id="server" title="Server and account" icon="server">
@@ -81,7 +86,12 @@ export function ServerCard({ model, state }: { model: RoomModel; state: RoomStat
         <>
           {loggedIn ? (
             <div class="button-row">
-              <button type="button" class="button" disabled={busy} onClick={() => run(() => model.logout())}>
+              <button
+                type="button"
+                class="button"
+                disabled={busy}
+                onClick={() => void run(() => model.logout())}
+              >
                 <Icon name="logout" size={16} />
                 <span>Log out</span>
               </button>

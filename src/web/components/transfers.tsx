@@ -12,6 +12,7 @@ import {
 } from '../format.js';
 import type { HistoryItem, LocalSend, RoomModel, RoomState, Transfer } from '../model.js';
 import { Badge, Card, Empty, FileBadge, Icon, ProgressRow, useBusy, type ConfirmOptions } from './ui.js';
+import { Direction, Status } from '../../client/browser.js';
 
 type Confirm = (options: ConfirmOptions) => void;
 
@@ -117,7 +118,7 @@ export function DownloadLink({
     <a
       class="button button-primary button-small"
       href={href ?? '#'}
-      onClick={click}
+      onClick={(event) => void click(event)}
       title={`Download ${fileName}`}
     >
       <Icon name="download" size={16} />
@@ -200,7 +201,7 @@ function IncomingItem({
   let detail: JSX.Element | null = null;
   let actions: JSX.Element | null = null;
   switch (t.status) {
-    case 1:
+    case Status.Waiting:
       badge = <Badge tone="accent">New offer</Badge>;
       actions = (
         <>
@@ -208,7 +209,7 @@ function IncomingItem({
             type="button"
             class="button button-primary button-small"
             disabled={busy}
-            onClick={() => run(() => model.accept(t.fileRequestId))}
+            onClick={() => void run(() => model.accept(t.fileRequestId))}
           >
             <Icon name="check" size={16} />
             <span>Accept</span>
@@ -217,7 +218,7 @@ function IncomingItem({
             type="button"
             class="button button-small"
             disabled={busy}
-            onClick={() => run(() => model.reject(t.fileRequestId))}
+            onClick={() => void run(() => model.reject(t.fileRequestId))}
           >
             <Icon name="x" size={16} />
             <span>Reject</span>
@@ -225,11 +226,11 @@ function IncomingItem({
         </>
       );
       break;
-    case 2:
+    case Status.Transferring:
       badge = <Badge tone="accent">Receiving</Badge>;
       detail = <ProgressRow value={t.percent} label={`Receiving ${t.fileName}`} text={progressText(t)} />;
       break;
-    case 3:
+    case Status.Done:
       badge = <Badge tone="success">Received</Badge>;
       detail = (
         <ProgressRow
@@ -290,9 +291,13 @@ export function IncomingCard({
 }) {
   const [all, setAll] = useState(false);
   const items = Object.values(state.transfers)
-    .filter((t) => t.direction === 0)
-    .sort((a, b) => (a.status === 1 ? 0 : 1) - (b.status === 1 ? 0 : 1) || b.timestamp - a.timestamp);
-  const waiting = items.filter((t) => t.status === 1).length;
+    .filter((t) => t.direction === Direction.Incoming)
+    .sort(
+      (a, b) =>
+        (a.status === Status.Waiting ? 0 : 1) - (b.status === Status.Waiting ? 0 : 1) ||
+        b.timestamp - a.timestamp,
+    );
+  const waiting = items.filter((t) => t.status === Status.Waiting).length;
   const shown = all ? items : items.slice(0, PAGE);
   return (
     <Card id="incoming" title="Incoming" icon="inbox" count={waiting}>
@@ -386,15 +391,15 @@ function OutgoingItem({ t }: { t: Transfer }) {
   let badge: JSX.Element;
   let detail: JSX.Element;
   switch (t.status) {
-    case 1:
+    case Status.Waiting:
       badge = <Badge tone="warning">Waiting</Badge>;
       detail = <p class="muted small">Uploaded · waiting for {peer ?? 'the recipient'} to accept</p>;
       break;
-    case 2:
+    case Status.Transferring:
       badge = <Badge tone="accent">Sending</Badge>;
       detail = <ProgressRow value={t.percent} label={`Sending ${t.fileName}`} text={progressText(t)} />;
       break;
-    case 3:
+    case Status.Done:
       badge = <Badge tone="success">{t.confId && !t.peerId ? 'Sent' : 'Delivered'}</Badge>;
       detail = (
         <ProgressRow
@@ -434,9 +439,11 @@ function OutgoingItem({ t }: { t: Transfer }) {
 export function OutgoingCard({ model, state }: { model: RoomModel; state: RoomState }) {
   const [all, setAll] = useState(false);
   const items = Object.values(state.transfers)
-    .filter((t) => t.direction === 1)
+    .filter((t) => t.direction === Direction.Outgoing)
     .sort((a, b) => b.timestamp - a.timestamp);
-  const active = state.sends.length + items.filter((t) => t.status === 1 || t.status === 2).length;
+  const active =
+    state.sends.length +
+    items.filter((t) => t.status === Status.Waiting || t.status === Status.Transferring).length;
   const shown = all ? items : items.slice(0, PAGE);
   return (
     <Card id="outgoing" title="Outgoing" icon="send" count={active}>
@@ -470,7 +477,7 @@ function HistoryRow({
   state: RoomState;
   confirm: Confirm;
 }) {
-  const incoming = h.directionType === 0;
+  const incoming = h.directionType === Direction.Incoming;
   return (
     <li class="item history-item" data-request-id={h.fileRequestId}>
       <span

@@ -237,7 +237,7 @@ export function ConfirmDialog({ options, onClose }: { options: ConfirmOptions; o
   };
   return (
     <dialog ref={ref} class="dialog" onClose={onClose} aria-labelledby="dialog-title">
-      <form onSubmit={submit}>
+      <form onSubmit={(event) => void submit(event)}>
         <h2 id="dialog-title">{options.title}</h2>
         <div class="dialog-body">{options.body}</div>
         {options.option ? (
@@ -267,7 +267,11 @@ export function ConfirmDialog({ options, onClose }: { options: ConfirmOptions; o
   );
 }
 
-/** A busy flag and a runner that sets it while an action is under way (buttons disable themselves meanwhile). */
+/**
+ * A busy flag and a runner that sets it while an action is under way (buttons disable themselves meanwhile).
+ * Event handlers start it with `void run(…)`: the model's actions report their own failures as notices and never
+ * reject, so nothing waits for them.
+ */
 export function useBusy(): [boolean, (action: () => Promise<unknown>) => Promise<void>] {
   const [busy, setBusy] = useState(false);
   return [
