@@ -124,7 +124,7 @@ export class Hub {
       connectionTimeout: 0,
       // An HTTPS server is an HTTP server to every route and to the link's upgrade: only the listener differs.
       ...(options.tls ? { https: options.tls } : {}),
-    }) as FastifyInstance;
+    });
     registerStatusRoutes(this.app, {
       identity,
       stats,

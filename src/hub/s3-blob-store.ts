@@ -37,7 +37,7 @@ export function parseS3Url(url: string): S3Location {
   const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
   if (!match) throw new Error(`not an S3 location (s3://bucket/prefix): ${JSON.stringify(url)}`);
   const prefix = (match[2] ?? '').replace(/^\/+|\/+$/g, '');
-  return { bucket: match[1]!, prefix: prefix ? `${prefix}/` : '' };
+  return { bucket: match[1], prefix: prefix ? `${prefix}/` : '' };
 }
 
 export interface S3BlobStoreOptions extends S3Location {
@@ -296,7 +296,7 @@ export class S3BlobStore implements BlobStore {
     let earlyParts = 0;
     const flush = async () => {
       if (bufferedBytes === 0) return;
-      const body = buffered.length === 1 ? buffered[0]! : Buffer.concat(buffered, bufferedBytes);
+      const body = buffered.length === 1 ? buffered[0] : Buffer.concat(buffered, bufferedBytes);
       const key = `${prefix}${String(held).padStart(OFFSET_DIGITS, '0')}`;
       try {
         await this.retrying(() =>
@@ -498,7 +498,7 @@ export class S3BlobStore implements BlobStore {
     const uploads = `${this.prefix}uploads/${sha256}/`;
     const goes = (uploader: string) => uploader === owner || !keep.has(uploader);
     const parts = await this.keysUnder(uploads);
-    await this.deleteKeys(parts.filter((key) => goes(key.slice(uploads.length).split('/')[0]!)));
+    await this.deleteKeys(parts.filter((key) => goes(key.slice(uploads.length).split('/')[0])));
     const open = `${this.prefix}open/${sha256}.`;
     const markers = await this.keysUnder(open);
     await this.deleteKeys(markers.filter((key) => goes(key.slice(open.length))));

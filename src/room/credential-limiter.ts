@@ -134,7 +134,7 @@ export class CredentialLimiter {
   private underAttack(now: number): boolean {
     return (
       this.recentFailures.length >= this.limits.globalFreeFailures &&
-      this.recentFailures[0]! > now - this.limits.globalWindowMs
+      this.recentFailures[0] > now - this.limits.globalWindowMs
     );
   }
 }

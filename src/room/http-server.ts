@@ -70,7 +70,7 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
   } as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>();
 
   // The connections limit before anything else: even a refusal takes a slot only while it is answered.
-  if (deps.connectionsLimit) limitConnections(app as unknown as FastifyInstance, deps.connectionsLimit);
+  if (deps.connectionsLimit) limitConnections(app, deps.connectionsLimit);
   // CORS first: it answers the preflights of admitted origins, which carry no token.
   app.register(cors, corsOptions(deps.origins));
   requireToken(app, deps.auth, deps.logger);

@@ -45,9 +45,9 @@ export function parseHubTarget(value: string, defaultPort: number, port?: number
   }
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
   if (bracketed)
-    return { host: bracketed[1]!, port: port ?? (bracketed[2] ? Number(bracketed[2]) : defaultPort) };
+    return { host: bracketed[1], port: port ?? (bracketed[2] ? Number(bracketed[2]) : defaultPort) };
   const hostPort = /^([^:]+):(\d+)$/.exec(text);
-  if (hostPort) return { host: hostPort[1]!, port: port ?? Number(hostPort[2]) };
+  if (hostPort) return { host: hostPort[1], port: port ?? Number(hostPort[2]) };
   return { host: text, port: port ?? defaultPort };
 }
 

@@ -75,8 +75,8 @@ export class S3Server {
         const match = /S3rver listening on [^:]+:(\d+)/.exec(output);
         if (match) resolve(Number(match[1]));
       };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
       child.once('exit', (code) => reject(new Error(`s3rver exited (${code}): ${output}`)));
     });
   }

@@ -61,13 +61,13 @@ const RANGE_SPEC = /^(?:(\d+)-(\d*)|-(\d+))$/;
 export function validByteRanges(range: string): boolean {
   const match = /^bytes=(.*)$/i.exec(range.trim());
   if (!match) return false;
-  const specs = match[1]!.split(',').map((spec) => spec.trim());
+  const specs = match[1].split(',').map((spec) => spec.trim());
   return specs.every((spec) => {
     const parts = RANGE_SPEC.exec(spec);
     if (!parts) return false;
     if (parts[3] !== undefined) return true;
     // last < first is invalid, not unsatisfiable (RFC 9110 §14.1.1).
-    return parts[2] === '' || BigInt(parts[2]!) >= BigInt(parts[1]!);
+    return parts[2] === '' || BigInt(parts[2]) >= BigInt(parts[1]);
   });
 }
 
