@@ -25,11 +25,11 @@ import { Logins } from './logins.js';
 import { OfferExpiry } from './offer-expiry.js';
 import { registerOfferOps } from './offer-ops.js';
 import { OfferViews } from './offer-views.js';
+import { openHubRepository } from './open-repository.js';
 import { Offers } from './offers.js';
 import { registerRelay } from './relay.js';
 import type { HubRepository, StopWatching } from './repository.js';
 import { registerSessionOps } from './session-ops.js';
-import { SqliteHubRepository } from './sqlite-repository.js';
 import { HubStats } from './stats.js';
 import { registerStatusRoutes } from './status-routes.js';
 import { UploadOutcomes } from './upload-outcomes.js';
@@ -44,6 +44,8 @@ export interface HubOptions {
   domain?: string;
   /** A repository to use instead of the SQLite file under dataDir (PostgreSQL). */
   repository?: HubRepository;
+  /** `postgres://…`: the hub's rows in that PostgreSQL database instead of hub.db under dataDir (--db). */
+  db?: string;
   /** A blob store to use instead of the directory under dataDir (S3). */
   blobStore?: BlobStore;
   clock?: Clock;
@@ -88,7 +90,8 @@ export class Hub {
     this.maxFileSize = options.maxFileSize ?? 64 * 1024 ** 3;
     const { clock, logger, stats } = this;
 
-    const repo = (this.repo = options.repository ?? new SqliteHubRepository(join(options.dataDir, 'hub.db')));
+    const repo = (this.repo =
+      options.repository ?? openHubRepository({ db: options.db, dataDir: options.dataDir, logger }));
     const accounts = (this.accounts = new Accounts(repo, options.domain ?? DEFAULT_DOMAIN, clock));
     const links = (this.links = new LinkServer(
       logger,
@@ -122,6 +125,8 @@ export class Hub {
   }
 
   async start(): Promise<void> {
+    // A database that cannot be reached or migrated stops the start here, before the port is taken.
+    await this.repo.ready?.();
     await this.app.ready();
     this.app.server.on('upgrade', (req, socket, head) => {
       const path = (req.url ?? '').split('?')[0];
