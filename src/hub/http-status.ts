@@ -12,6 +12,7 @@ export const HttpStatus = {
   UnprocessableContent: 422,
   UpgradeRequired: 426,
   ClientClosedRequest: 499,
+  ServiceUnavailable: 503,
 } as const;
 
 export type HttpStatus = (typeof HttpStatus)[keyof typeof HttpStatus];

@@ -16,6 +16,7 @@ import type { BlobStore } from './blob-store.js';
 import { BodyNeeds } from './body-needs.js';
 import { registerConferenceOps } from './conference-ops.js';
 import { Conferences } from './conferences.js';
+import { DatabaseProbe } from './database-probe.js';
 import { DirectoryBlobStore } from './directory-blob-store.js';
 import { HttpStatus } from './http-status.js';
 import type { HubIdentity } from './hub-identity.js';
@@ -116,7 +117,13 @@ export class Hub {
     registerConferenceOps(links, conferences);
 
     this.app = createFastify(logger, { requestTimeout: 0, connectionTimeout: 0 });
-    registerStatusRoutes(this.app, { identity, stats, links, relayed: bodies.relayed });
+    registerStatusRoutes(this.app, {
+      identity,
+      stats,
+      links,
+      relayed: bodies.relayed,
+      database: new DatabaseProbe(repo),
+    });
     registerRelay(this.app, { links, repo, bodies, needs, outcomes, stats, logger });
   }
 

@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type as T } from '@sinclair/typebox';
 import { isLoopback } from '../common/net.js';
 import type { RelayCounters } from './body-follower.js';
+import type { DatabaseProbe } from './database-probe.js';
 import { refuse } from './http-refusal.js';
 import { HttpStatus } from './http-status.js';
 import type { LinkRegistry } from './link-registry.js';
@@ -11,7 +12,13 @@ import type { HubStats } from './stats.js';
 
 const Count = T.Integer({ minimum: 0 });
 
-const Health = T.Object({ ok: T.Boolean(), hubId: T.String(), domain: T.String() });
+const Health = T.Object({
+  ok: T.Boolean(),
+  hubId: T.String(),
+  domain: T.String(),
+  /** Whether this process reaches its database now (always true for the embedded SQLite). */
+  database: T.Object({ reachable: T.Boolean() }),
+});
 
 const Stats = T.Object({
   links: Count,
@@ -37,16 +44,23 @@ export function registerStatusRoutes(
     stats: HubStats;
     links: Pick<LinkRegistry, 'sessions'>;
     relayed: RelayCounters;
+    database: DatabaseProbe;
   },
 ): void {
-  const { identity, stats, links, relayed } = parts;
+  const { identity, stats, links, relayed, database } = parts;
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  routes.get('/health', { schema: { response: { [HttpStatus.Ok]: Health } } }, async () => ({
-    ok: true,
-    hubId: identity.hubId,
-    domain: identity.domain,
-  }));
+  // 503 when a part this process needs is out of reach, so that a load balancer sends requests elsewhere.
+  routes.get(
+    '/health',
+    { schema: { response: { [HttpStatus.Ok]: Health, [HttpStatus.ServiceUnavailable]: Health } } },
+    async (_request, reply) => {
+      const reachable = await database.reachable();
+      const ok = reachable;
+      if (!ok) reply.code(HttpStatus.ServiceUnavailable);
+      return { ok, hubId: identity.hubId, domain: identity.domain, database: { reachable } };
+    },
+  );
 
   // Counters name the sha256 of bodies in transit: only this machine may read them.
   routes.get('/stats', { schema: { response: { [HttpStatus.Ok]: Stats } } }, async (request, reply) => {

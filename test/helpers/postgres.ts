@@ -15,8 +15,11 @@ export interface PgCluster {
   /** A connection URL to the database `name` (created with createDatabase) or to `postgres`. */
   url(name?: string): string;
   createDatabase(name: string): void;
-  /** Stops the server (fast shutdown) and starts it again on the same port and data. */
-  restart(): Promise<void>;
+  /**
+   * Stops the server (fast shutdown) and starts it again on the same port and data; `whileDown` runs in between
+   * (what a test checks while the database is away).
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
   /**
    * Lets the test process end while the server still runs (it is killed at exit): for a cluster shared by a whole
@@ -151,9 +154,13 @@ export async function startPostgres(dir: string): Promise<PgCluster> {
         stdio: ['ignore', 'ignore', 'pipe'],
       });
     },
-    async restart() {
+    async restart(whileDown) {
       await stop();
-      await start();
+      try {
+        await whileDown?.();
+      } finally {
+        await start();
+      }
     },
     async stop() {
       process.off('exit', killOnExit);
