@@ -17,6 +17,7 @@ import { BodyOwnership } from './body-ownership.js';
 import { BodyNeeds } from './body-needs.js';
 import { registerConferenceOps } from './conference-ops.js';
 import { Conferences } from './conferences.js';
+import { DatabaseProbe } from './database-probe.js';
 import { DirectoryBlobStore } from './directory-blob-store.js';
 import { HttpStatus } from './http-status.js';
 import type { HubIdentity } from './hub-identity.js';
@@ -26,11 +27,11 @@ import { Logins } from './logins.js';
 import { OfferExpiry } from './offer-expiry.js';
 import { registerOfferOps } from './offer-ops.js';
 import { OfferViews } from './offer-views.js';
+import { openHubRepository } from './open-repository.js';
 import { Offers } from './offers.js';
 import { registerRelay } from './relay.js';
 import type { HubRepository, StopWatching } from './repository.js';
 import { registerSessionOps } from './session-ops.js';
-import { SqliteHubRepository } from './sqlite-repository.js';
 import { HubStats } from './stats.js';
 import { registerStatusRoutes } from './status-routes.js';
 import { UploadOutcomes } from './upload-outcomes.js';
@@ -45,6 +46,8 @@ export interface HubOptions {
   domain?: string;
   /** A repository to use instead of the SQLite file under dataDir (PostgreSQL). */
   repository?: HubRepository;
+  /** `postgres://…`: the hub's rows in that PostgreSQL database instead of hub.db under dataDir (--db). */
+  db?: string;
   /** A blob store to use instead of the directory under dataDir (S3: made by `openBlobStore`, blob-store-config.ts). */
   blobStore?: BlobStore;
   clock?: Clock;
@@ -92,7 +95,8 @@ export class Hub {
     this.maxFileSize = options.maxFileSize ?? 64 * 1024 ** 3;
     const { clock, logger, stats } = this;
 
-    const repo = (this.repo = options.repository ?? new SqliteHubRepository(join(options.dataDir, 'hub.db')));
+    const repo = (this.repo =
+      options.repository ?? openHubRepository({ db: options.db, dataDir: options.dataDir, logger }));
     const accounts = (this.accounts = new Accounts(repo, options.domain ?? DEFAULT_DOMAIN, clock));
     const links = (this.links = new LinkServer(
       logger,
@@ -125,6 +129,7 @@ export class Hub {
       relayed: bodies.relayed,
       blobStore,
       metricsToken: options.metricsToken,
+      database: new DatabaseProbe(repo),
     });
     registerRelay(this.app, { links, repo, bodies, ownership, needs, outcomes, stats, logger });
   }
@@ -134,6 +139,8 @@ export class Hub {
   }
 
   async start(): Promise<void> {
+    // A database that cannot be reached or migrated stops the start here, before the port is taken.
+    await this.repo.ready?.();
     await this.app.ready();
     this.app.server.on('upgrade', (req, socket, head) => {
       const path = (req.url ?? '').split('?')[0];

@@ -15,6 +15,7 @@ import { keepAlive } from '../common/heartbeat.js';
 import { SerialQueue } from '../common/serial-queue.js';
 import { LinkSession } from './link-session.js';
 import { LinkOpError } from './link-op-error.js';
+import { DatabaseUnavailableError } from './database-errors.js';
 import type { BodyBearer, LinkOpHandler, LinkRegistry } from './link-registry.js';
 import { HttpStatus } from './http-status.js';
 
@@ -153,6 +154,15 @@ export class LinkServer implements LinkRegistry {
     } catch (error) {
       if (error instanceof LinkOpError) {
         session.send({ re: id, ok: false, code: error.code, message: error.message });
+      } else if (error instanceof DatabaseUnavailableError) {
+        // Not the room's fault nor a bug: the room may try again (the details stay in the hub's log).
+        this.logger.warn({ err: error.message, op }, 'link op failed: database unavailable');
+        session.send({
+          re: id,
+          ok: false,
+          code: 'internal',
+          message: `${op} failed: the hub's database is unavailable, try again`,
+        });
       } else {
         this.logger.error({ err: error, op }, 'link op failed');
         session.send({ re: id, ok: false, code: 'internal', message: `internal failure in ${op}` });

@@ -12,6 +12,9 @@ import { ACTIVE_OFFER_STATES } from './send-status.js';
 export class OfferExpiry {
   private timer: NodeJS.Timeout | undefined;
   private unsubscribeClock: (() => void) | undefined;
+  /** The pass under way, and the one asked for meanwhile (at most one waits: it will see everything anyway). */
+  private running: Promise<void> | null = null;
+  private next: Promise<void> | null = null;
 
   constructor(
     private readonly parts: {
@@ -38,7 +41,23 @@ export class OfferExpiry {
     this.unsubscribeClock?.();
   }
 
-  async expire(): Promise<void> {
+  /**
+   * One pass over the sends past their time. Passes do not overlap: asked for during one, it runs after it, so
+   * whoever awaits it knows every send due before the call was dealt with (its offers pushed, its body collected).
+   */
+  expire(): Promise<void> {
+    if (!this.running) {
+      this.running = this.pass().finally(() => (this.running = null));
+      return this.running;
+    }
+    this.next ??= this.running.then(() => {
+      this.next = null;
+      return this.expire();
+    });
+    return this.next;
+  }
+
+  private async pass(): Promise<void> {
     const { repo, views, needs, clock, logger } = this.parts;
     const now = clock.now();
     try {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { DatabaseUnavailableError, isConnectionLoss } from './database-errors.js';
 import { applyMigrations, CHANGES_CHANNEL, MIGRATIONS, type Migration } from './postgres-migrations.js';
 import { PostgresChangeFeed } from './postgres-change-feed.js';
 import { PostgresQueries, type Execute } from './postgres-queries.js';
@@ -17,14 +18,7 @@ const CONNECT_TIMEOUT_MS = 5000;
  */
 const DEFAULT_CONNECT_RETRY_MS = 15_000;
 
-/** The database could not be reached: the request did nothing, and may be tried again later. */
-export class DatabaseUnavailableError extends Error {
-  constructor(cause: unknown) {
-    super(`the hub's database is unreachable: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-    });
-  }
-}
+export { DatabaseUnavailableError };
 
 export interface PostgresRepositoryOptions {
   /** `postgres://user:password@host:port/database` (libpq's URL; `?sslmode=…` and the rest as pg reads them). */
@@ -170,7 +164,8 @@ export class PostgresHubRepository extends PostgresQueries implements HubReposit
       return await work(client);
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
-      throw error;
+      // The connection went away under the request: say so, the same way as when it could not be had.
+      throw isConnectionLoss(error) ? new DatabaseUnavailableError(error) : error;
     } finally {
       client.release(failure);
     }
