@@ -96,8 +96,13 @@ export class LinkServer implements LinkRegistry {
     if (token) this.byToken.set(tokenKey(token), session);
   }
 
-  pushTo<P extends LinkPushName>(peerId: string, name: P, fields: LinkPushFields<P>): number {
-    const sessions = this.sessionsOf(peerId);
+  pushTo<P extends LinkPushName>(
+    peerId: string,
+    name: P,
+    fields: LinkPushFields<P>,
+    except?: LinkSession,
+  ): number {
+    const sessions = this.sessionsOf(peerId).filter((session) => session !== except);
     for (const session of sessions) session.push(name, fields);
     return sessions.length;
   }

@@ -24,16 +24,33 @@ export class OfferExpiry {
       clock: Clock;
       logger: Logger;
       offerTtlMs: number;
+      /**
+       * Several hub processes: resolves to true for the one process that runs this interval's pass (the others
+       * skip theirs), so expiry runs once per interval across them.
+       */
+      claim?: (everyMs: number) => Promise<boolean>;
     },
   ) {}
 
   start(): void {
     // Every 30 s, or ten times per TTL when an operator sets a short one, so an offer ends close to its deadline.
     const everyMs = Math.min(30_000, Math.max(100, Math.floor(this.parts.offerTtlMs / 10)));
-    this.timer = setInterval(() => void this.expire(), everyMs);
+    this.timer = setInterval(() => void this.scheduled(everyMs), everyMs);
     this.timer.unref();
     this.unsubscribeClock = this.parts.clock.onAdvance(() => void this.expire());
-    void this.expire();
+    void this.scheduled(everyMs);
+  }
+
+  /** The timer's pass: run when this process claimed the interval (or is the only one). */
+  private async scheduled(everyMs: number): Promise<void> {
+    const { claim, logger } = this.parts;
+    try {
+      if (claim && !(await claim(everyMs))) return;
+    } catch (error) {
+      logger.warn({ err: (error as Error).message }, 'could not claim the expiry pass; skipped');
+      return;
+    }
+    await this.expire();
   }
 
   stop(): void {

@@ -87,6 +87,11 @@ export class PostgresHubRepository extends PostgresQueries implements HubReposit
     );
   }
 
+  /** The database's URL, for the parts of several hub processes that keep their own connections to it. */
+  get url(): string {
+    return this.options.url;
+  }
+
   /** Resolves once the schema is up to date; rejects (and is tried again on the next call) when it cannot be. */
   ready(): Promise<void> {
     this.migrated ??= this.withClient((client) =>
