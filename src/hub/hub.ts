@@ -127,7 +127,8 @@ export class Hub {
       : linkServer);
     const blobStore: BlobStore = (this.blobStore =
       options.blobStore ?? new DirectoryBlobStore(join(options.dataDir, 'blobs')));
-    const bodies = (this.bodies = new Bodies(blobStore));
+    const bodies = (this.bodies = new Bodies(blobStore, cluster?.uploadLocks));
+    if (cluster) bodies.signals.relay = (event) => cluster.publishBody(event);
     const conferences = (this.conferences = new Conferences(repo, accounts, links));
     const logins = (this.logins = new Logins(repo, accounts, links, conferences));
     const ownership = new BodyOwnership(repo, bodies);
@@ -174,7 +175,10 @@ export class Hub {
     const registry = this.registry;
     if (this.cluster && registry instanceof ClusterLinks) {
       // Alive in the database (and listening for pushes) before any link can log in here.
-      await this.cluster.start((push) => registry.deliver(push));
+      await this.cluster.start(
+        (push) => registry.deliver(push),
+        (event) => this.bodies.signals.receive(event),
+      );
     }
     await this.app.ready();
     this.app.server.on('upgrade', (req, socket, head) => {

@@ -3,6 +3,9 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { SerialQueue } from '../common/serial-queue.js';
 import type { LoginFailureLog } from './accounts.js';
+import type { UploadRef } from './blob-store.js';
+import type { BodyEvent } from './body-signals.js';
+import type { UploadLocks } from './body-uploads.js';
 import type { BodyBearer } from './link-registry.js';
 import { PostgresChangeFeed } from './postgres-change-feed.js';
 import { PUSH_CHANNEL } from './postgres-migrations.js';
@@ -25,6 +28,12 @@ export interface ClusterPush {
   name: string;
   fields: object;
 }
+
+/** What goes over the channel: a push, or what became of an upload (for readers following it elsewhere). */
+type ClusterMessage = { from: string } & ({ push: Omit<ClusterPush, 'from'> } | { body: BodyEvent });
+
+/** The advisory lock key of a name: 64 bits of its sha256, as PostgreSQL's bigint (a string for pg). */
+const lockKey = (name: string) => createHash('sha256').update(name).digest().readBigInt64BE(0).toString();
 
 /**
  * What several hub processes on one PostgreSQL database share besides the repository's rows: which processes are
@@ -80,7 +89,7 @@ export class PostgresCluster {
   }
 
   /** Registers this process as alive (before it takes any link) and keeps saying so. */
-  async start(onPush: (push: ClusterPush) => void): Promise<void> {
+  async start(onPush: (push: ClusterPush) => void, onBody: (event: BodyEvent) => void): Promise<void> {
     await this.options.ready();
     await this.beat();
     this.heartbeat = setInterval(() => {
@@ -91,13 +100,15 @@ export class PostgresCluster {
     this.heartbeat.unref();
     this.unsubscribe = this.feed.subscribe((payload) => {
       if (!payload) return; // a reconnect: pushes sent meanwhile are lost; rooms reread their state on reconnect
-      let push: ClusterPush;
+      let message: ClusterMessage;
       try {
-        push = JSON.parse(payload) as ClusterPush;
+        message = JSON.parse(payload) as ClusterMessage;
       } catch {
         return;
       }
-      if (push.from !== this.process) onPush(push);
+      if (message.from === this.process) return;
+      if ('push' in message) onPush({ from: message.from, ...message.push });
+      else if ('body' in message) onBody(message.body);
     });
   }
 
@@ -107,6 +118,9 @@ export class PostgresCluster {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.unsubscribe?.();
     this.feed.stop();
+    const locks = this.lockClient;
+    this.lockClient = null;
+    await locks?.then((client) => client.end()).catch(() => undefined);
     // A process that stops in order takes its tokens with it; one killed leaves them to expire with its heartbeat.
     await this.pool
       .query('DELETE FROM hub_processes WHERE process = $1', [this.process])
@@ -117,15 +131,70 @@ export class PostgresCluster {
   /** Hands a push to every other process; they deliver it to the links they hold for `peerId`. */
   publish(peerId: string, name: string, fields: object): void {
     if (this.stopped) return;
-    const payload = JSON.stringify({ from: this.process, peerId, name, fields } satisfies ClusterPush);
+    this.send({ from: this.process, push: { peerId, name, fields } }, name);
+  }
+
+  /** Hands what became of an upload to every other process (their readers following it). */
+  publishBody(event: BodyEvent): void {
+    this.send({ from: this.process, body: event }, event.kind);
+  }
+
+  private send(message: ClusterMessage, what: string): void {
+    if (this.stopped) return;
+    const payload = JSON.stringify(message);
     if (Buffer.byteLength(payload) > MAX_NOTIFY_BYTES) {
       // Every push of the link table is far smaller (names are bounded); one that is not is a bug of the hub's.
-      this.options.logger.error({ name, bytes: Buffer.byteLength(payload) }, 'push too large to hand over');
+      this.options.logger.error(
+        { what, bytes: Buffer.byteLength(payload) },
+        'message too large to hand over',
+      );
       return;
     }
     this.outgoing.push(async () => {
       await this.pool.query('SELECT pg_notify($1, $2)', [PUSH_CHANNEL, payload]);
     });
+  }
+
+  /**
+   * One writer per upload across processes: a session advisory lock per upload, held on one dedicated connection
+   * of this process. A process that dies (kill -9) loses its connection, and PostgreSQL releases its locks at once,
+   * so the sender's room resumes through another process without waiting for a lease to run out.
+   */
+  readonly uploadLocks: UploadLocks = {
+    acquire: async (upload: UploadRef) => {
+      const key = lockKey(`upload:${upload.sha256}.${upload.uploader}`);
+      const client = await this.lockConnection();
+      const result = await client.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1) AS got', [key]);
+      if (!result.rows[0]?.got) return null;
+      return async () => {
+        await client.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => undefined);
+      };
+    },
+  };
+
+  private lockClient: Promise<pg.Client> | null = null;
+
+  private lockConnection(): Promise<pg.Client> {
+    if (this.lockClient) return this.lockClient;
+    const client = new pg.Client({
+      connectionString: this.options.url,
+      application_name: `roomfiles-cluster-${this.process}-locks`,
+      keepAlive: true,
+    });
+    const connecting = client.connect().then(() => client);
+    this.lockClient = connecting;
+    const lost = (error?: Error) => {
+      if (this.lockClient !== connecting) return;
+      this.lockClient = null;
+      // The server released every lock of the session: uploads writing now are no longer exclusive.
+      if (!this.stopped)
+        this.options.logger.error({ err: error?.message }, 'upload locks lost with their connection');
+      client.end().catch(() => undefined);
+    };
+    client.on('error', lost);
+    client.on('end', () => lost());
+    connecting.catch(lost);
+    return connecting;
   }
 
   async saveToken(token: string, bearer: BodyBearer): Promise<void> {

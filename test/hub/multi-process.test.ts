@@ -1,5 +1,7 @@
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { runCli } from '../helpers/child.js';
@@ -9,7 +11,7 @@ import { postgresMissing, startPostgres, type PgCluster } from '../helpers/postg
 import { S3_ENV, S3Server } from '../helpers/s3.js';
 import { need } from '../helpers/system.js';
 import { LINK_PATH, LINK_SUBPROTOCOL } from '../../src/protocol/hub-link.js';
-import { BLOB_PATH } from '../../src/protocol/body-routes.js';
+import { BLOB_PATH, UPLOAD_OFFSET_HEADER } from '../../src/protocol/body-routes.js';
 import { PostgresCluster } from '../../src/hub/postgres-cluster.js';
 import { PostgresHubRepository } from '../../src/hub/postgres-repository.js';
 import { silentLogger } from '../../src/common/logger.js';
@@ -262,6 +264,107 @@ test(
     } finally {
       for (const member of members) await member.stop();
       await repo.close();
+    }
+  },
+);
+
+/** A PATCH of the body routes: `first` sent at once, the rest (`more`) only when `go` is called. */
+function patch(port: number, token: string, path: string, offset: number, first: Buffer) {
+  let status: (code: number) => void = () => undefined;
+  const answered = new Promise<number>((resolve) => (status = resolve));
+  const req = request(
+    {
+      host: '127.0.0.1',
+      port,
+      method: 'PATCH',
+      path,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/offset+octet-stream',
+        [UPLOAD_OFFSET_HEADER]: String(offset),
+      },
+    },
+    (response) => {
+      response.resume();
+      status(response.statusCode ?? 0);
+    },
+  );
+  req.on('error', () => status(-1));
+  req.write(first);
+  return { req, answered };
+}
+
+async function statsOf(cluster: Cluster, port: number) {
+  const response = await fetch(`http://127.0.0.1:${port}/stats`, {
+    headers: { authorization: `Bearer ${cluster.metricsToken}` },
+  });
+  return (await response.json()) as { receivedByBlob: Record<string, number> };
+}
+
+test(
+  'one upload writer per body across processes: a second PATCH on hub B while hub A writes is refused (409); once A is cut off, B resumes from the bytes in the store and completes it',
+  { timeout: 90_000 },
+  async (t) => {
+    const hubs = await twoHubs(t);
+    if (!hubs) return;
+    const { cluster, a, b } = hubs;
+    const body = randomBytes(3 * 1024 * 1024);
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    const alice = await rawLink(a);
+    const bob = await rawLink(b);
+    try {
+      const token = (await alice.call('login', { login: 'alice@files.local', password: 'pw-alice' }))
+        .session as string;
+      assert.equal((await bob.call('login', { login: 'bob@files.local', password: 'pw-bob' })).ok, true);
+      const sendId = randomUUID();
+      const created = await alice.call('offer.create', {
+        sendId,
+        to: 'bob@files.local',
+        fileName: 'x.bin',
+        fileSize: body.length,
+        sha256,
+      });
+      const offerId = (created.offers as { offerId: string }[])[0]!.offerId;
+      assert.equal((await bob.call('offer.accept', { offerId })).ok, true);
+      const path = `${BLOB_PATH}/${sha256}?send=${sendId}`;
+
+      const first = patch(a, token, path, 0, body.subarray(0, 1024 * 1024));
+      // Hub A holds the upload's lock once it counts bytes of it.
+      const deadline = Date.now() + 30_000;
+      while (!((await statsOf(cluster, a)).receivedByBlob[sha256]! > 0)) {
+        assert.ok(Date.now() < deadline, 'hub A never received the first bytes');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const second = patch(b, token, path, 0, body.subarray(0, 1024));
+      second.req.end();
+      assert.equal(await second.answered, 409, 'a second writer on another process is refused');
+
+      // The sender's connection to A drops: A lets go of the upload, B takes it from where the store stands.
+      first.req.destroy();
+      let offset = -1;
+      const resumeBy = Date.now() + 30_000;
+      for (;;) {
+        const head = await fetch(`http://127.0.0.1:${b}${path}`, {
+          method: 'HEAD',
+          headers: { authorization: `Bearer ${token}` },
+        });
+        offset = Number(head.headers.get(UPLOAD_OFFSET_HEADER));
+        const rest = patch(b, token, path, offset, body.subarray(offset));
+        rest.req.end();
+        const code = await rest.answered;
+        if (code === 204) break;
+        assert.ok(Date.now() < resumeBy, `hub B never took the upload over (last answer ${code})`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.ok(offset >= 0 && offset <= 1024 * 1024, `resumed from ${offset}`);
+      const done = await fetch(`http://127.0.0.1:${a}${path}`, {
+        method: 'HEAD',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(done.headers.get(UPLOAD_OFFSET_HEADER), String(body.length), 'hub A sees it complete');
+    } finally {
+      alice.close();
+      bob.close();
     }
   },
 );
