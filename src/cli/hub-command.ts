@@ -9,6 +9,7 @@ import { parseDuration, parseHostPort, parseSize } from './parse.js';
 import { UsageError, runUntilSignal } from './process.js';
 import { hubConferenceCommand } from './hub-conference-command.js';
 import { checkedDatabaseUrl } from './hub-database.js';
+import { hubMigrateCommand } from './hub-migrate-command.js';
 
 const dataOption = () =>
   new Option('--data <dir>', 'hub data directory').env('ROOMFILES_HUB_DATA').default('./roomfiles-data/hub');
@@ -279,5 +280,6 @@ export function hubCommand(): Command {
     });
   hub.addCommand(user);
   hub.addCommand(hubConferenceCommand());
+  hub.addCommand(hubMigrateCommand());
   return hub;
 }

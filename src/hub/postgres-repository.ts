@@ -6,7 +6,8 @@ import { DatabaseUnavailableError, isConnectionLoss } from './database-errors.js
 import { applyMigrations, CHANGES_CHANNEL, MIGRATIONS, type Migration } from './postgres-migrations.js';
 import { PostgresChangeFeed } from './postgres-change-feed.js';
 import { PostgresQueries, type Execute } from './postgres-queries.js';
-import type { HubQueries, HubRepository, StopWatching } from './repository.js';
+export type { RowCounts } from './postgres-queries.js';
+import type { HubRepository, StopWatching } from './repository.js';
 
 /** Connections per hub process: enough for the links' requests and body routes without starving the server. */
 const DEFAULT_POOL_SIZE = 10;
@@ -125,7 +126,8 @@ export class PostgresHubRepository extends PostgresQueries implements HubReposit
     return this.transaction((tx) => work((tx as PostgresTransaction)['execute']));
   }
 
-  async transaction<T>(work: (tx: HubQueries) => Promise<T>): Promise<T> {
+  /** `transaction`, with the PostgreSQL queries (rowCounts…) on `tx` as well as the hub's. */
+  async transaction<T>(work: (tx: PostgresQueries) => Promise<T>): Promise<T> {
     await this.ready();
     return this.withClient(async (client) => {
       const tx = new PostgresTransaction(client);
