@@ -15,6 +15,8 @@ import { BLOB_PATH, UPLOAD_OFFSET_HEADER } from '../../src/protocol/body-routes.
 import { PostgresCluster } from '../../src/hub/postgres-cluster.js';
 import { PostgresHubRepository } from '../../src/hub/postgres-repository.js';
 import { silentLogger } from '../../src/common/logger.js';
+import { ManualClock } from '../../src/common/clock.js';
+import { Hub } from '../../src/hub/hub.js';
 
 /**
  * Several hub processes on one PostgreSQL database and one bucket (issue 16): real `roomfiles hub` processes on a
@@ -365,6 +367,64 @@ test(
     } finally {
       alice.close();
       bob.close();
+    }
+  },
+);
+
+test(
+  'two processes running expiry at once (one clock jump seen by both) expire an offer once: the recipient, linked to the other process, hears it once',
+  { timeout: 60_000 },
+  async (t) => {
+    if (!need(t, missing)) return;
+    const name = `expiry${++databases}`;
+    pg!.createDatabase(name);
+    const clock = new ManualClock();
+    const hubs = ['a', 'b'].map(
+      (which) =>
+        new Hub({
+          dataDir: join(dir.path, `${name}-${which}`),
+          db: pg!.url(name),
+          port: 0,
+          clock,
+          offerTtlMs: 3_600_000,
+          logger: silentLogger,
+        }),
+    );
+    const links: RawLink[] = [];
+    try {
+      for (const hub of hubs) await hub.start();
+      const [hubA, hubB] = hubs as [Hub, Hub];
+      await hubA.accounts.add('alice', 'pw-alice', {});
+      await hubA.accounts.add('bob', 'pw-bob', {});
+      const alice = await rawLink(hubA.port);
+      const bob = await rawLink(hubB.port);
+      links.push(alice, bob);
+      assert.equal(
+        (await alice.call('login', { login: 'alice@files.local', password: 'pw-alice' })).ok,
+        true,
+      );
+      assert.equal((await bob.call('login', { login: 'bob@files.local', password: 'pw-bob' })).ok, true);
+      const created = await alice.call('offer.create', {
+        sendId: randomUUID(),
+        to: 'bob@files.local',
+        fileName: 'x.bin',
+        fileSize: 10,
+        sha256: 'b'.repeat(64),
+      });
+      assert.equal(created.ok, true);
+      await bob.push('offer');
+
+      // Both processes see the clock jump past the deadline and run their pass at the same time.
+      clock.advance(2 * 3_600_000);
+      await Promise.all(hubs.map((hub) => hub.expiry.expire()));
+      // A marker pushed by hub A after its pass reaches bob after anything hub A pushed before it.
+      hubA.registry.pushTo('bob@files.local', 'policy', { fileTransfer: true });
+      await bob.push('policy');
+      const expired = bob.pushes.filter((push) => push.push === 'offer.state' && push.state === 'expired');
+      assert.equal(expired.length, 1, 'the offer expired once, pushed once');
+    } finally {
+      for (const link of links) link.close();
+      for (const hub of hubs) await hub.stop();
     }
   },
 );
