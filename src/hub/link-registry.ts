@@ -16,8 +16,8 @@ export interface BodyBearer {
 
 /**
  * The rooms' links as the hub's parts see them: where ops are registered, where pushes go, whose bearer tokens
- * are good. LinkServer holds the links of this process; a cluster-wide registry (several hub processes on one
- * PostgreSQL) would route pushes and check tokens across processes behind the same methods.
+ * are good. LinkServer holds the links of this process; ClusterLinks (several hub processes on one PostgreSQL)
+ * routes pushes and checks tokens across processes behind the same methods.
  */
 export interface LinkRegistry {
   /** The sessions whose links this process holds. */
