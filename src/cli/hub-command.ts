@@ -8,9 +8,17 @@ import { DEFAULT_DOMAIN } from '../common/defaults.js';
 import { parseDuration, parseHostPort, parseSize } from './parse.js';
 import { UsageError, runUntilSignal } from './process.js';
 import { hubConferenceCommand } from './hub-conference-command.js';
+import { checkedDatabaseUrl } from './hub-database.js';
+import { hubMigrateCommand } from './hub-migrate-command.js';
 
 const dataOption = () =>
   new Option('--data <dir>', 'hub data directory').env('ROOMFILES_HUB_DATA').default('./roomfiles-data/hub');
+/** `--db postgres://…`: the hub's rows in PostgreSQL instead of hub.db in the data directory. */
+const dbOption = () =>
+  new Option(
+    '--db <url>',
+    'PostgreSQL database URL (postgres://user:password@host:port/db); default: hub.db in --data',
+  ).env('ROOMFILES_DB');
 const domainOption = () =>
   new Option('--domain <domain>', 'the TrueConf ID domain').env('ROOMFILES_DOMAIN').default(DEFAULT_DOMAIN);
 
@@ -18,15 +26,15 @@ const domainOption = () =>
  * `--data` and `--domain` of a `user` subcommand; given before `user` (`roomfiles hub --data D user list`) they
  * count too, so the hub's own options never silently fall back to the default directory.
  */
-function accountOptions(command: Command): { data: string; domain: string } {
-  const pick = (key: 'data' | 'domain'): string => {
+function accountOptions(command: Command): { data: string; domain: string; db: string | undefined } {
+  const pick = (key: 'data' | 'domain' | 'db'): string => {
     for (let current: Command | null = command; current; current = current.parent) {
       const source = current.getOptionValueSource(key);
       if (source !== undefined && source !== 'default') return current.opts()[key] as string;
     }
     return command.opts()[key] as string;
   };
-  return { data: pick('data'), domain: pick('domain') };
+  return { data: pick('data'), domain: pick('domain'), db: pick('db') || undefined };
 }
 
 async function withAccounts<T>(
@@ -36,16 +44,16 @@ async function withAccounts<T>(
 ) {
   const options = accountOptions(command);
   const path = join(resolve(options.data), 'hub.db');
-  if (!create && !existsSync(path)) {
+  if (!options.db && !create && !existsSync(path)) {
     throw new UsageError(`no hub database at ${path}: give the hub's data directory with --data`, 1);
   }
   // Loaded here: commands that do not touch the database start without loading SQLite.
-  const [{ Accounts, AccountError }, { SqliteHubRepository }, { systemClock }] = await Promise.all([
+  const [{ Accounts, AccountError }, { openRepositoryForCommand }, { systemClock }] = await Promise.all([
     import('../hub/accounts.js'),
-    import('../hub/sqlite-repository.js'),
+    import('./hub-database.js'),
     import('../common/clock.js'),
   ]);
-  const repo = new SqliteHubRepository(path);
+  const repo = await openRepositoryForCommand({ db: options.db, dataDir: resolve(options.data) });
   try {
     return await fn(new Accounts(repo, options.domain, systemClock));
   } catch (error) {
@@ -115,6 +123,7 @@ export function hubCommand(): Command {
         .default(`127.0.0.1:${DEFAULT_HUB_PORT}`),
     )
     .addOption(dataOption())
+    .addOption(dbOption())
     .addOption(domainOption())
     .addOption(
       new Option('--offer-ttl <duration>', 'how long an offer waits (e.g. 7d)')
@@ -172,6 +181,7 @@ export function hubCommand(): Command {
       const instance = new Hub({
         dataDir: resolve(options.data),
         blobStore,
+        db: await checkedDatabaseUrl(options.db),
         host,
         port,
         domain: options.domain,
@@ -209,6 +219,7 @@ export function hubCommand(): Command {
     .option('--display-name <name>', 'the name others see')
     .option('--no-file-transfer', 'forbid file transfer for this account')
     .addOption(dataOption())
+    .addOption(dbOption())
     .addOption(domainOption())
     .addHelpText(
       'after',
@@ -232,6 +243,7 @@ export function hubCommand(): Command {
     .description('list accounts')
     .option('--json', 'one JSON array')
     .addOption(dataOption())
+    .addOption(dbOption())
     .addOption(domainOption())
     .addHelpText('after', '\nExample:\n  roomfiles hub user list --data ./roomfiles-data/hub --json')
     .action(async (options, command: Command) => {
@@ -249,6 +261,7 @@ export function hubCommand(): Command {
     .command('remove <name>')
     .description('delete an account')
     .addOption(dataOption())
+    .addOption(dbOption())
     .addOption(domainOption())
     .addHelpText('after', '\nExample:\n  roomfiles hub user remove carol --data ./roomfiles-data/hub')
     .action(async (name: string, _options, command: Command) => {
@@ -260,6 +273,7 @@ export function hubCommand(): Command {
     .description("change an account's password")
     .option('--password <password>', 'the new password (or ROOMFILES_ACCOUNT_PASSWORD, or standard input)')
     .addOption(dataOption())
+    .addOption(dbOption())
     .addOption(domainOption())
     .addHelpText('after', '\nExample:\n  roomfiles hub user passwd carol --password n3w-s3cret')
     .action(async (name: string, options, command: Command) => {
@@ -276,6 +290,7 @@ export function hubCommand(): Command {
     .option('--lock', 'lock the account (logins refused with code 10)')
     .option('--unlock', 'unlock the account')
     .addOption(dataOption())
+    .addOption(dbOption())
     .addOption(domainOption())
     .addHelpText('after', '\nExample:\n  roomfiles hub user set bob --no-file-transfer')
     .action(async (name: string, options, command: Command) => {
@@ -294,5 +309,6 @@ export function hubCommand(): Command {
     });
   hub.addCommand(user);
   hub.addCommand(hubConferenceCommand());
+  hub.addCommand(hubMigrateCommand());
   return hub;
 }

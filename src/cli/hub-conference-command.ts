@@ -1,16 +1,23 @@
 import { Command, Option } from 'commander';
-import { join, resolve } from 'node:path';
-import type { SqliteHubRepository } from '../hub/sqlite-repository.js';
+import { resolve } from 'node:path';
+import type { HubRepository } from '../hub/repository.js';
 import { UsageError } from './process.js';
+import { openRepositoryForCommand } from './hub-database.js';
 
 const CID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 const dataOption = () =>
   new Option('--data <dir>', 'hub data directory').env('ROOMFILES_HUB_DATA').default('./roomfiles-data/hub');
 
-async function withRepository<T>(data: string, fn: (repo: SqliteHubRepository) => Promise<T>): Promise<T> {
-  const { SqliteHubRepository } = await import('../hub/sqlite-repository.js');
-  const repo = new SqliteHubRepository(join(resolve(data), 'hub.db'));
+/** `--db postgres://…`: the named conferences of a hub on PostgreSQL. */
+const dbOption = () =>
+  new Option('--db <url>', 'PostgreSQL database URL; default: hub.db in --data').env('ROOMFILES_DB');
+
+async function withRepository<T>(
+  options: { data: string; db?: string },
+  fn: (repo: HubRepository) => Promise<T>,
+): Promise<T> {
+  const repo = await openRepositoryForCommand({ db: options.db, dataDir: resolve(options.data) });
   try {
     return await fn(repo);
   } finally {
@@ -34,6 +41,7 @@ export function hubConferenceCommand(): Command {
     .description('create a named conference')
     .option('--title <title>', 'its title (default: the CID)')
     .addOption(dataOption())
+    .addOption(dbOption())
     .addHelpText(
       'after',
       '\nExample:\n  roomfiles hub conference add weekly --title "Weekly review"   # then call "\\c\\weekly"',
@@ -44,7 +52,7 @@ export function hubConferenceCommand(): Command {
           `"${cid}" is not a valid conference id: use letters, digits, dot, dash or underscore`,
         );
       }
-      const added = await withRepository(options.data, (repo) =>
+      const added = await withRepository(options, (repo) =>
         repo.addConference({ cid, title: options.title ?? cid, createdAt: Date.now() }),
       );
       if (!added) throw new UsageError(`conference ${cid} already exists`, 1);
@@ -55,12 +63,13 @@ export function hubConferenceCommand(): Command {
     .description('list named conferences')
     .option('--json', 'one JSON array')
     .addOption(dataOption())
+    .addOption(dbOption())
     .addHelpText(
       'after',
       '\nExample:\n  roomfiles hub conference list --data /var/lib/roomfiles/hub   # one "\\c\\<CID>  title" per line',
     )
     .action(async (options) => {
-      const list = await withRepository(options.data, (repo) => repo.listConferences());
+      const list = await withRepository(options, (repo) => repo.listConferences());
       if (options.json) return console.log(JSON.stringify(list));
       if (list.length === 0) return console.log('no conferences');
       for (const row of list) console.log(`\\c\\${row.cid}\t${row.title}`);
@@ -69,9 +78,10 @@ export function hubConferenceCommand(): Command {
     .command('remove <cid>')
     .description('delete a named conference')
     .addOption(dataOption())
+    .addOption(dbOption())
     .addHelpText('after', '\nExample:\n  roomfiles hub conference remove weekly')
     .action(async (cid: string, options) => {
-      const removed = await withRepository(options.data, (repo) => repo.removeConference(cid));
+      const removed = await withRepository(options, (repo) => repo.removeConference(cid));
       if (!removed) throw new UsageError(`conference ${cid} does not exist`, 1);
       console.log(`removed conference ${cid}`);
     });

@@ -16,6 +16,38 @@ export class AccountError extends Error {
   }
 }
 
+/**
+ * The wrong passwords the lockout counts, per account name: in this process's memory by default, in the database
+ * when several hub processes share one (src/hub/postgres-cluster.ts), so that a guesser gains nothing by spreading
+ * attempts over them.
+ */
+export interface LoginFailureLog {
+  /** How many failures of `name` happened after `since`. */
+  count(name: string, since: number): Promise<number>;
+  /** Notes a failure of `name` at `at`, forgetting those at or before `forgetBefore`. */
+  record(name: string, at: number, forgetBefore: number): Promise<void>;
+  clear(name: string): Promise<void>;
+}
+
+/** The failures kept in this process: no more than one window's worth per name. */
+export class MemoryLoginFailures implements LoginFailureLog {
+  private readonly failures = new Map<string, number[]>();
+
+  async count(name: string, since: number): Promise<number> {
+    return (this.failures.get(name) ?? []).filter((at) => at > since).length;
+  }
+
+  async record(name: string, at: number, forgetBefore: number): Promise<void> {
+    const recent = (this.failures.get(name) ?? []).filter((when) => when > forgetBefore);
+    recent.push(at);
+    this.failures.set(name, recent);
+  }
+
+  async clear(name: string): Promise<void> {
+    this.failures.delete(name);
+  }
+}
+
 export interface AccountView {
   peerId: string;
   name: string;
@@ -30,12 +62,11 @@ export interface AccountView {
  * policy flags. Repeated wrong passwords lock an account for a while, whoever tries them.
  */
 export class Accounts {
-  private readonly failures = new Map<string, number[]>();
-
   constructor(
     private readonly repo: HubRepository,
     readonly domain: string,
     private readonly clock: Clock,
+    private readonly failures: LoginFailureLog = new MemoryLoginFailures(),
   ) {}
 
   peerIdOf(name: string): string {
@@ -125,7 +156,7 @@ export class Accounts {
         locked: changes.locked,
       }));
     if (!ok || local === null) throw new AccountError('not_found', `account ${name} does not exist`);
-    if (changes.locked === false) this.failures.delete(local);
+    if (changes.locked === false) await this.failures.clear(local);
     return this.view((await this.repo.getAccount(local))!);
   }
 
@@ -136,27 +167,24 @@ export class Accounts {
       await verifyPassword(password, await dummyPasswordHash());
       throw new AccountError('not_found', `no account ${login}`);
     }
-    if (account.locked || this.temporarilyLocked(account.name)) {
+    if (account.locked || (await this.temporarilyLocked(account.name))) {
       throw new AccountError('locked', `account ${this.peerIdOf(account.name)} is locked`);
     }
     if (!(await verifyPassword(password, account.passwordHash))) {
-      this.recordFailure(account.name);
+      await this.recordFailure(account.name);
       throw new AccountError('wrong_password', 'wrong login or password');
     }
-    this.failures.delete(account.name);
+    await this.failures.clear(account.name);
     return account;
   }
 
-  private temporarilyLocked(name: string): boolean {
-    const now = this.clock.now();
-    const recent = (this.failures.get(name) ?? []).filter((at) => at > now - LOCKOUT_WINDOW_MS);
-    return recent.length >= LOCKOUT_FAILURES;
+  private async temporarilyLocked(name: string): Promise<boolean> {
+    const since = this.clock.now() - LOCKOUT_WINDOW_MS;
+    return (await this.failures.count(name, since)) >= LOCKOUT_FAILURES;
   }
 
-  private recordFailure(name: string): void {
+  private recordFailure(name: string): Promise<void> {
     const now = this.clock.now();
-    const recent = (this.failures.get(name) ?? []).filter((at) => at > now - LOCKOUT_WINDOW_MS);
-    recent.push(now);
-    this.failures.set(name, recent);
+    return this.failures.record(name, now, now - LOCKOUT_WINDOW_MS);
   }
 }

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { BlobStore, UploadRef } from './blob-store.js';
 import { followBody, type RelayCounters } from './body-follower.js';
 import { BodySignals } from './body-signals.js';
-import { BodyUploads } from './body-uploads.js';
+import { BodyUploads, type UploadLocks } from './body-uploads.js';
 
 /** One piece read ahead per recipient: ten recipients of one body hold tens, not hundreds, of MiB. */
 const READ_AHEAD = 2 << 20;
@@ -13,11 +13,15 @@ const READ_AHEAD = 2 << 20;
  */
 export class Bodies {
   readonly relayed: RelayCounters = { fromMemory: 0, fromStore: 0 };
-  private readonly signals = new BodySignals();
+  readonly signals = new BodySignals();
   private readonly uploads: BodyUploads;
 
-  constructor(private readonly store: BlobStore) {
-    this.uploads = new BodyUploads(store, this.signals);
+  /** `locks`: several hub processes share the store, and one of them writes an upload at a time. */
+  constructor(
+    private readonly store: BlobStore,
+    locks?: UploadLocks,
+  ) {
+    this.uploads = new BodyUploads(store, this.signals, locks);
   }
 
   /** Whether the verified body is held, whoever uploaded it: for storage, never for what an uploader is told. */

@@ -18,7 +18,7 @@ function tokenOf(request: FastifyRequest): string | undefined {
  */
 export function requireBearer(links: Pick<LinkRegistry, 'bearerOf'>) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    const bearer = links.bearerOf(tokenOf(request));
+    const bearer = await links.bearerOf(tokenOf(request));
     if (!bearer) return refuse(reply, HttpStatus.Unauthorized, 'a logged-in room session is required');
     bearers.set(request, bearer);
   };

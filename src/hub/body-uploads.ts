@@ -13,6 +13,14 @@ interface UploadState {
 
 const uploadKey = ({ sha256, uploader }: UploadRef) => `${sha256}.${uploader}`;
 
+/**
+ * Several hub processes on one store: an upload is written by one process at a time. `acquire` resolves to the
+ * release of the upload's lock, or null when another process holds it.
+ */
+export interface UploadLocks {
+  acquire(upload: UploadRef): Promise<(() => Promise<void>) | null>;
+}
+
 /** Passes `source` on, refusing (before it is written) the first byte past `room`. */
 async function* within(source: Readable, room: number, size: number, held: () => number) {
   let arriving = 0;
@@ -38,11 +46,15 @@ export class BodyUploads {
   constructor(
     private readonly store: BlobStore,
     private readonly signals: BodySignals,
+    private readonly locks?: UploadLocks,
   ) {}
 
   /** Bytes held by an upload known to this process (writing now or earlier), or undefined. */
   heldHere(upload: UploadRef): number | undefined {
-    return this.states.get(uploadKey(upload))?.held;
+    const state = this.states.get(uploadKey(upload));
+    // Several processes: one not writing the upload now may be behind the one that is; the store is not.
+    if (this.locks && !state?.writing) return undefined;
+    return state?.held;
   }
 
   /** Whether this account's upload of this body was verified in this process (and the body not removed since). */
@@ -89,11 +101,26 @@ export class BodyUploads {
     if (this.verifiedBy(upload)) return { held: size, complete: true };
     const state = await this.state(upload);
     if (state.writing) throw new BlobError('busy', 'another upload of this body is in progress', state.held);
-    if (offset !== state.held) {
-      throw new BlobError('offset', `the hub holds ${state.held} bytes, not ${offset}`, state.held);
-    }
     state.writing = true;
+    let release: (() => Promise<void>) | null = null;
     try {
+      if (this.locks) {
+        release = await this.locks.acquire(upload);
+        // Another process writes it now; what it holds is in the store, not in this process's memory.
+        if (!release) {
+          const held = await this.store.held(upload);
+          throw new BlobError('busy', 'another upload of this body is in progress', held);
+        }
+        // Another process may have written since this one last did: the store says where the upload stands.
+        const held = await this.store.held(upload);
+        if (held !== state.held) {
+          state.held = held;
+          state.hash = null;
+        }
+      }
+      if (offset !== state.held) {
+        throw new BlobError('offset', `the hub holds ${state.held} bytes, not ${offset}`, state.held);
+      }
       const hash = await this.hashOfHeld(upload, state);
       await this.store.append(
         upload,
@@ -111,6 +138,7 @@ export class BodyUploads {
       return await this.verify(upload, hash.digest('hex'), size);
     } finally {
       state.writing = false;
+      await release?.();
     }
   }
 

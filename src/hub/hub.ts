@@ -17,20 +17,25 @@ import { BodyOwnership } from './body-ownership.js';
 import { BodyNeeds } from './body-needs.js';
 import { registerConferenceOps } from './conference-ops.js';
 import { Conferences } from './conferences.js';
+import { DatabaseProbe } from './database-probe.js';
 import { DirectoryBlobStore } from './directory-blob-store.js';
 import { HttpStatus } from './http-status.js';
 import type { HubIdentity } from './hub-identity.js';
+import { ClusterLinks } from './cluster-links.js';
+import type { LinkRegistry } from './link-registry.js';
 import { LinkServer } from './link-server.js';
+import { PostgresCluster } from './postgres-cluster.js';
+import { PostgresHubRepository } from './postgres-repository.js';
 import type { LinkSession } from './link-session.js';
 import { Logins } from './logins.js';
 import { OfferExpiry } from './offer-expiry.js';
 import { registerOfferOps } from './offer-ops.js';
 import { OfferViews } from './offer-views.js';
+import { openHubRepository } from './open-repository.js';
 import { Offers } from './offers.js';
 import { registerRelay } from './relay.js';
 import type { HubRepository, StopWatching } from './repository.js';
 import { registerSessionOps } from './session-ops.js';
-import { SqliteHubRepository } from './sqlite-repository.js';
 import { HubStats } from './stats.js';
 import { registerStatusRoutes } from './status-routes.js';
 import { UploadOutcomes } from './upload-outcomes.js';
@@ -45,6 +50,8 @@ export interface HubOptions {
   domain?: string;
   /** A repository to use instead of the SQLite file under dataDir (PostgreSQL). */
   repository?: HubRepository;
+  /** `postgres://…`: the hub's rows in that PostgreSQL database instead of hub.db under dataDir (--db). */
+  db?: string;
   /** A blob store to use instead of the directory under dataDir (S3: made by `openBlobStore`, blob-store-config.ts). */
   blobStore?: BlobStore;
   clock?: Clock;
@@ -70,7 +77,12 @@ export class Hub {
   readonly logger: Logger;
   readonly repo: HubRepository;
   readonly accounts: Accounts;
+  /** The links this process holds. */
   readonly links: LinkServer;
+  /** Where the parts push and check tokens: `links`, or every process's links when on PostgreSQL. */
+  readonly registry: LinkRegistry;
+  /** What this process shares with the other hub processes on the same PostgreSQL database; null on SQLite. */
+  readonly cluster: PostgresCluster | null;
   readonly stats = new HubStats();
   readonly hubId = randomBytes(6).toString('hex');
   readonly app: FastifyInstance;
@@ -94,16 +106,31 @@ export class Hub {
     this.maxFileSize = options.maxFileSize ?? 64 * 1024 ** 3;
     const { clock, logger, stats } = this;
 
-    const repo = (this.repo = options.repository ?? new SqliteHubRepository(join(options.dataDir, 'hub.db')));
-    const accounts = (this.accounts = new Accounts(repo, options.domain ?? DEFAULT_DOMAIN, clock));
-    const links = (this.links = new LinkServer(
+    const repo = (this.repo =
+      options.repository ?? openHubRepository({ db: options.db, dataDir: options.dataDir, logger }));
+    // Several hub processes on one PostgreSQL database share pushes, tokens, login failures and jobs through it.
+    const cluster = (this.cluster =
+      repo instanceof PostgresHubRepository
+        ? new PostgresCluster({ url: repo.url, process: this.hubId, ready: () => repo.ready(), logger })
+        : null);
+    const accounts = (this.accounts = new Accounts(
+      repo,
+      options.domain ?? DEFAULT_DOMAIN,
+      clock,
+      cluster?.loginFailures,
+    ));
+    const linkServer = (this.links = new LinkServer(
       logger,
       (session) => this.onLinkClosed(session),
       options.heartbeatMs,
     ));
+    const links: LinkRegistry = (this.registry = cluster
+      ? new ClusterLinks(linkServer, cluster, logger)
+      : linkServer);
     const blobStore: BlobStore = (this.blobStore =
       options.blobStore ?? new DirectoryBlobStore(join(options.dataDir, 'blobs')));
-    const bodies = (this.bodies = new Bodies(blobStore));
+    const bodies = (this.bodies = new Bodies(blobStore, cluster?.uploadLocks));
+    if (cluster) bodies.signals.relay = (event) => cluster.publishBody(event);
     const conferences = (this.conferences = new Conferences(repo, accounts, links));
     const logins = (this.logins = new Logins(repo, accounts, links, conferences));
     const ownership = new BodyOwnership(repo, bodies);
@@ -112,7 +139,15 @@ export class Hub {
     const outcomes = new UploadOutcomes(repo, views, needs, clock);
     const limits = { offerTtlMs: this.offerTtlMs, maxFileSize: this.maxFileSize };
     this.offers = new Offers({ repo, ownership, accounts, links, conferences, views, needs, clock, limits });
-    this.expiry = new OfferExpiry({ repo, views, needs, clock, logger, offerTtlMs: this.offerTtlMs });
+    this.expiry = new OfferExpiry({
+      repo,
+      views,
+      needs,
+      clock,
+      logger,
+      offerTtlMs: this.offerTtlMs,
+      claim: cluster ? (everyMs) => cluster.claim('offer-expiry', everyMs) : undefined,
+    });
 
     const identity: HubIdentity = { domain: accounts.domain, hubId: this.hubId };
     registerSessionOps(links, { identity, accounts, logins, logger });
@@ -132,6 +167,7 @@ export class Hub {
       relayed: bodies.relayed,
       blobStore,
       metricsToken: options.metricsToken,
+      database: new DatabaseProbe(repo),
     });
     registerRelay(this.app, { links, repo, bodies, ownership, needs, outcomes, stats, logger });
   }
@@ -141,6 +177,16 @@ export class Hub {
   }
 
   async start(): Promise<void> {
+    // A database that cannot be reached or migrated stops the start here, before the port is taken.
+    await this.repo.ready?.();
+    const registry = this.registry;
+    if (this.cluster && registry instanceof ClusterLinks) {
+      // Alive in the database (and listening for pushes) before any link can log in here.
+      await this.cluster.start(
+        (push) => registry.deliver(push),
+        (event) => this.bodies.signals.receive(event),
+      );
+    }
     await this.app.ready();
     this.app.server.on('upgrade', (req, socket, head) => {
       const path = (req.url ?? '').split('?')[0];
@@ -162,6 +208,7 @@ export class Hub {
     this.links.close();
     this.app.server.closeAllConnections();
     await this.app.close();
+    await this.cluster?.stop();
     await this.repo.close();
   }
 

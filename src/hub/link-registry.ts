@@ -16,8 +16,8 @@ export interface BodyBearer {
 
 /**
  * The rooms' links as the hub's parts see them: where ops are registered, where pushes go, whose bearer tokens
- * are good. LinkServer holds the links of this process; a cluster-wide registry (several hub processes on one
- * PostgreSQL) would route pushes and check tokens across processes behind the same methods.
+ * are good. LinkServer holds the links of this process; ClusterLinks (several hub processes on one PostgreSQL)
+ * routes pushes and checks tokens across processes behind the same methods.
  */
 export interface LinkRegistry {
   /** The sessions whose links this process holds. */
@@ -25,10 +25,18 @@ export interface LinkRegistry {
   register<O extends LinkOp>(op: O, handler: LinkOpHandler<O>): void;
   /** The sessions logged in as this TrueConf ID whose links this process holds. */
   sessionsOf(peerId: string): LinkSession[];
-  /** Pushes to every room logged in as this TrueConf ID. */
-  pushTo<P extends LinkPushName>(peerId: string, name: P, fields: LinkPushFields<P>): void;
-  /** Gives a session its bearer token (at login), or takes it away (null: logout, link closed). */
-  setToken(session: LinkSession, token: string | null): void;
+  /** Pushes to every room logged in as this TrueConf ID (on any process), but `except`. */
+  pushTo<P extends LinkPushName>(
+    peerId: string,
+    name: P,
+    fields: LinkPushFields<P>,
+    except?: LinkSession,
+  ): void;
+  /**
+   * Gives a session its bearer token (at login), or takes it away (null: logout, link closed); resolves once the
+   * token is good (or no longer good) wherever body requests may arrive.
+   */
+  setToken(session: LinkSession, token: string | null): void | Promise<void>;
   /** Who a bearer token belongs to while its login lasts; undefined for any other token. */
-  bearerOf(token: string | undefined): BodyBearer | undefined;
+  bearerOf(token: string | undefined): BodyBearer | undefined | Promise<BodyBearer | undefined>;
 }

@@ -15,6 +15,7 @@ import { keepAlive } from '../common/heartbeat.js';
 import { SerialQueue } from '../common/serial-queue.js';
 import { LinkSession } from './link-session.js';
 import { LinkOpError } from './link-op-error.js';
+import { DatabaseUnavailableError } from './database-errors.js';
 import type { BodyBearer, LinkOpHandler, LinkRegistry } from './link-registry.js';
 import { HttpStatus } from './http-status.js';
 
@@ -95,8 +96,13 @@ export class LinkServer implements LinkRegistry {
     if (token) this.byToken.set(tokenKey(token), session);
   }
 
-  pushTo<P extends LinkPushName>(peerId: string, name: P, fields: LinkPushFields<P>): number {
-    const sessions = this.sessionsOf(peerId);
+  pushTo<P extends LinkPushName>(
+    peerId: string,
+    name: P,
+    fields: LinkPushFields<P>,
+    except?: LinkSession,
+  ): number {
+    const sessions = this.sessionsOf(peerId).filter((session) => session !== except);
     for (const session of sessions) session.push(name, fields);
     return sessions.length;
   }
@@ -153,6 +159,15 @@ export class LinkServer implements LinkRegistry {
     } catch (error) {
       if (error instanceof LinkOpError) {
         session.send({ re: id, ok: false, code: error.code, message: error.message });
+      } else if (error instanceof DatabaseUnavailableError) {
+        // Not the room's fault nor a bug: the room may try again (the details stay in the hub's log).
+        this.logger.warn({ err: error.message, op }, 'link op failed: database unavailable');
+        session.send({
+          re: id,
+          ok: false,
+          code: 'internal',
+          message: `${op} failed: the hub's database is unavailable, try again`,
+        });
       } else {
         this.logger.error({ err: error, op }, 'link op failed');
         session.send({ re: id, ok: false, code: 'internal', message: `internal failure in ${op}` });

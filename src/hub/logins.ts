@@ -18,14 +18,17 @@ export class Logins {
   ) {}
 
   /** Logs the session in as `account`: its presence, and the bearer token for the body routes. */
-  begin(session: LinkSession, account: AccountRow): { peerId: string; instanceId: string; token: string } {
+  async begin(
+    session: LinkSession,
+    account: AccountRow,
+  ): Promise<{ peerId: string; instanceId: string; token: string }> {
     const peerId = this.accounts.peerIdOf(account.name);
     const instanceId = `${peerId}/${session.instance}`;
     const token = randomBytes(32).toString('base64url');
     session.account = account;
     session.peerId = peerId;
     session.instanceId = instanceId;
-    this.links.setToken(session, token);
+    await this.links.setToken(session, token);
     return { peerId, instanceId, token };
   }
 
@@ -35,7 +38,7 @@ export class Logins {
     session.account = null;
     session.peerId = null;
     session.instanceId = null;
-    this.links.setToken(session, null);
+    void this.links.setToken(session, null);
   }
 
   /** Applies an account's changed policy to the rooms logged in as it, at once. */

@@ -12,6 +12,9 @@ import { ACTIVE_OFFER_STATES } from './send-status.js';
 export class OfferExpiry {
   private timer: NodeJS.Timeout | undefined;
   private unsubscribeClock: (() => void) | undefined;
+  /** The pass under way, and the one asked for meanwhile (at most one waits: it will see everything anyway). */
+  private running: Promise<void> | null = null;
+  private next: Promise<void> | null = null;
 
   constructor(
     private readonly parts: {
@@ -21,16 +24,33 @@ export class OfferExpiry {
       clock: Clock;
       logger: Logger;
       offerTtlMs: number;
+      /**
+       * Several hub processes: resolves to true for the one process that runs this interval's pass (the others
+       * skip theirs), so expiry runs once per interval across them.
+       */
+      claim?: (everyMs: number) => Promise<boolean>;
     },
   ) {}
 
   start(): void {
     // Every 30 s, or ten times per TTL when an operator sets a short one, so an offer ends close to its deadline.
     const everyMs = Math.min(30_000, Math.max(100, Math.floor(this.parts.offerTtlMs / 10)));
-    this.timer = setInterval(() => void this.expire(), everyMs);
+    this.timer = setInterval(() => void this.scheduled(everyMs), everyMs);
     this.timer.unref();
     this.unsubscribeClock = this.parts.clock.onAdvance(() => void this.expire());
-    void this.expire();
+    void this.scheduled(everyMs);
+  }
+
+  /** The timer's pass: run when this process claimed the interval (or is the only one). */
+  private async scheduled(everyMs: number): Promise<void> {
+    const { claim, logger } = this.parts;
+    try {
+      if (claim && !(await claim(everyMs))) return;
+    } catch (error) {
+      logger.warn({ err: (error as Error).message }, 'could not claim the expiry pass; skipped');
+      return;
+    }
+    await this.expire();
   }
 
   stop(): void {
@@ -38,7 +58,23 @@ export class OfferExpiry {
     this.unsubscribeClock?.();
   }
 
-  async expire(): Promise<void> {
+  /**
+   * One pass over the sends past their time. Passes do not overlap: asked for during one, it runs after it, so
+   * whoever awaits it knows every send due before the call was dealt with (its offers pushed, its body collected).
+   */
+  expire(): Promise<void> {
+    if (!this.running) {
+      this.running = this.pass().finally(() => (this.running = null));
+      return this.running;
+    }
+    this.next ??= this.running.then(() => {
+      this.next = null;
+      return this.expire();
+    });
+    return this.next;
+  }
+
+  private async pass(): Promise<void> {
     const { repo, views, needs, clock, logger } = this.parts;
     const now = clock.now();
     try {

@@ -163,9 +163,7 @@ export class Offers {
         `offer ${offerId} is ${offer.acceptedBy ? 'accepted elsewhere' : offer.state}`,
       );
     // Other rooms logged in as the same account see it taken.
-    for (const other of links.sessionsOf(session.peerId!)) {
-      if (other !== session) other.push('offer.state', { offerId, state: 'cancelled' });
-    }
+    links.pushTo(session.peerId!, 'offer.state', { offerId, state: 'cancelled' }, session);
     if (!send.uploaded && (await ownership.owns(send.sender, send.sha256))) {
       await this.repo.updateSend(send.sendId, { uploaded: true });
     }
@@ -189,9 +187,7 @@ export class Offers {
     if (!(await this.settle(offerId, 'waiting', 'rejected')))
       throw new LinkOpError('conflict', `offer ${offerId} is ${offer.state}`);
     // Other rooms logged in as the same account stop showing it as waiting.
-    for (const other of links.sessionsOf(session.peerId!)) {
-      if (other !== session) other.push('offer.state', { offerId, state: 'rejected' });
-    }
+    links.pushTo(session.peerId!, 'offer.state', { offerId, state: 'rejected' }, session);
     await views.pushSendState(offer.sendId);
     await needs.collect(offer.sendId);
   }

@@ -34,7 +34,37 @@ CREATE TRIGGER accounts_changed AFTER INSERT OR UPDATE OR DELETE ON accounts
   FOR EACH STATEMENT EXECUTE FUNCTION roomfiles_announce_change();
 `,
   },
+  {
+    version: 3,
+    name: 'several hub processes: who is alive, body-route tokens, login failures, jobs run once per interval',
+    // See src/hub/postgres-cluster.ts for what each table is for.
+    sql: `
+CREATE TABLE hub_processes (
+  process TEXT PRIMARY KEY,
+  seen_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE TABLE body_tokens (
+  token_hash TEXT PRIMARY KEY,
+  account TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  process TEXT NOT NULL REFERENCES hub_processes (process) ON DELETE CASCADE
+);
+CREATE INDEX body_tokens_process ON body_tokens (process);
+CREATE TABLE login_failures (
+  name TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX login_failures_name ON login_failures (name, at);
+CREATE TABLE cluster_jobs (
+  job TEXT PRIMARY KEY,
+  ran_at TIMESTAMPTZ NOT NULL
+);
+`,
+  },
 ];
+
+/** The channel on which a hub process hands pushes to the processes holding the recipients' links. */
+export const PUSH_CHANNEL = 'roomfiles_pushes';
 
 /**
  * An arbitrary constant key of the advisory lock taken while migrating: two hub processes starting at once on an

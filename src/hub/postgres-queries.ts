@@ -13,6 +13,15 @@ import { setClause, toAccount, toConference, toOffer, toSend, type Row } from '.
 /** The statuses in which a sender's request has ended: a send confirmed in one of them is over for its room. */
 const ENDED = `${Status.Failed}, ${Status.Done}`;
 
+/** Rows per table of the hub (what a migration compares). */
+export interface RowCounts {
+  accounts: number;
+  conferences: number;
+  meta: number;
+  sends: number;
+  offers: number;
+}
+
 /** Runs one statement with its values: on a pooled connection, or on the connection of an open transaction. */
 export type Execute = (text: string, values?: unknown[]) => Promise<{ rows: Row[]; rowCount: number }>;
 
@@ -237,6 +246,23 @@ export abstract class PostgresQueries implements HubQueries {
       [row.cid, row.title, row.createdAt],
     );
     return inserted > 0;
+  }
+
+  /** Rows per table (not in HubQueries: for migrations and operators). */
+  async rowCounts(): Promise<RowCounts> {
+    const row = await this.one(
+      `SELECT (SELECT count(*) FROM accounts) AS accounts, (SELECT count(*) FROM conferences) AS conferences,
+         (SELECT count(*) FROM meta) AS meta, (SELECT count(*) FROM sends) AS sends,
+         (SELECT count(*) FROM offers) AS offers`,
+      [],
+    );
+    return {
+      accounts: Number(row!.accounts),
+      conferences: Number(row!.conferences),
+      meta: Number(row!.meta),
+      sends: Number(row!.sends),
+      offers: Number(row!.offers),
+    };
   }
 
   async removeConference(cid: string): Promise<boolean> {

@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { DatabaseUnavailableError, isConnectionLoss } from './database-errors.js';
 import { applyMigrations, CHANGES_CHANNEL, MIGRATIONS, type Migration } from './postgres-migrations.js';
 import { PostgresChangeFeed } from './postgres-change-feed.js';
 import { PostgresQueries, type Execute } from './postgres-queries.js';
-import type { HubQueries, HubRepository, StopWatching } from './repository.js';
+export type { RowCounts } from './postgres-queries.js';
+import type { HubRepository, StopWatching } from './repository.js';
 
 /** Connections per hub process: enough for the links' requests and body routes without starving the server. */
 const DEFAULT_POOL_SIZE = 10;
@@ -17,14 +19,7 @@ const CONNECT_TIMEOUT_MS = 5000;
  */
 const DEFAULT_CONNECT_RETRY_MS = 15_000;
 
-/** The database could not be reached: the request did nothing, and may be tried again later. */
-export class DatabaseUnavailableError extends Error {
-  constructor(cause: unknown) {
-    super(`the hub's database is unreachable: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-    });
-  }
-}
+export { DatabaseUnavailableError };
 
 export interface PostgresRepositoryOptions {
   /** `postgres://user:password@host:port/database` (libpq's URL; `?sslmode=…` and the rest as pg reads them). */
@@ -93,6 +88,11 @@ export class PostgresHubRepository extends PostgresQueries implements HubReposit
     );
   }
 
+  /** The database's URL, for the parts of several hub processes that keep their own connections to it. */
+  get url(): string {
+    return this.options.url;
+  }
+
   /** Resolves once the schema is up to date; rejects (and is tried again on the next call) when it cannot be. */
   ready(): Promise<void> {
     this.migrated ??= this.withClient((client) =>
@@ -126,7 +126,8 @@ export class PostgresHubRepository extends PostgresQueries implements HubReposit
     return this.transaction((tx) => work((tx as PostgresTransaction)['execute']));
   }
 
-  async transaction<T>(work: (tx: HubQueries) => Promise<T>): Promise<T> {
+  /** `transaction`, with the PostgreSQL queries (rowCounts…) on `tx` as well as the hub's. */
+  async transaction<T>(work: (tx: PostgresQueries) => Promise<T>): Promise<T> {
     await this.ready();
     return this.withClient(async (client) => {
       const tx = new PostgresTransaction(client);
@@ -170,7 +171,8 @@ export class PostgresHubRepository extends PostgresQueries implements HubReposit
       return await work(client);
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
-      throw error;
+      // The connection went away under the request: say so, the same way as when it could not be had.
+      throw isConnectionLoss(error) ? new DatabaseUnavailableError(error) : error;
     } finally {
       client.release(failure);
     }

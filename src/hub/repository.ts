@@ -124,5 +124,12 @@ export interface HubRepository extends HubQueries {
    * another hub process on the same PostgreSQL): calls `listener` after such a change was committed.
    */
   watchExternalChanges?(listener: () => void): StopWatching;
+  /**
+   * Declared by a repository that must be brought up before use (PostgreSQL: connect, apply schema migrations):
+   * resolves when it is usable, rejects with why not. The hub awaits it at start.
+   */
+  ready?(): Promise<void>;
+  /** Declared by a repository on a server: whether it answers now (for GET /health). */
+  reachable?(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -30,7 +30,7 @@ export function registerSessionOps(
       }
       throw error;
     }
-    const { peerId, instanceId, token } = logins.begin(session, account);
+    const { peerId, instanceId, token } = await logins.begin(session, account);
     logger.info({ peerId, room: session.room }, 'logged in');
     const result: LinkResult<'login'> = {
       peerId,

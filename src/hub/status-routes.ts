@@ -4,6 +4,7 @@ import { Type as T } from '@sinclair/typebox';
 import type { BlobStore } from './blob-store.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RelayCounters } from './body-follower.js';
+import type { DatabaseProbe } from './database-probe.js';
 import { refuse } from './http-refusal.js';
 import { HttpStatus } from './http-status.js';
 import type { LinkRegistry } from './link-registry.js';
@@ -19,6 +20,8 @@ const Health = T.Object({
   domain: T.String(),
   /** Whether the store of bodies answers (an S3 bucket may not; a directory always does). */
   blobs: T.Optional(T.Object({ reachable: T.Boolean() })),
+  /** Whether this process reaches its database now (always true for the embedded SQLite). */
+  database: T.Object({ reachable: T.Boolean() }),
 });
 
 const Stats = T.Object({
@@ -61,9 +64,10 @@ export function registerStatusRoutes(
     blobStore?: BlobStore;
     /** The bearer token /stats and /metrics require; none: both answer 404. */
     metricsToken?: string;
+    database: DatabaseProbe;
   },
 ): void {
-  const { identity, stats, links, relayed, blobStore, metricsToken } = parts;
+  const { identity, stats, links, relayed, blobStore, metricsToken, database } = parts;
   const registry = hubMetrics({ stats, links: () => links.sessions.size, relayed });
   /** Refuses a request without the token; true when it may go on. */
   const allowed = (request: FastifyRequest, reply: FastifyReply, route: string): boolean => {
@@ -87,10 +91,15 @@ export function registerStatusRoutes(
     { schema: { response: { [HttpStatus.Ok]: Health, [HttpStatus.ServiceUnavailable]: Health } } },
     async (_request, reply) => {
       const blobs = blobStore?.reachable ? { reachable: await blobStore.reachable() } : undefined;
-      const ok = blobs?.reachable !== false;
-      return reply
-        .code(ok ? HttpStatus.Ok : HttpStatus.ServiceUnavailable)
-        .send({ ok, hubId: identity.hubId, domain: identity.domain, ...(blobs && { blobs }) });
+      const reachable = await database.reachable();
+      const ok = reachable && blobs?.reachable !== false;
+      return reply.code(ok ? HttpStatus.Ok : HttpStatus.ServiceUnavailable).send({
+        ok,
+        hubId: identity.hubId,
+        domain: identity.domain,
+        database: { reachable },
+        ...(blobs && { blobs }),
+      });
     },
   );
 

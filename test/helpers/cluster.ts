@@ -76,6 +76,14 @@ export class Cluster {
     unclosed.add(this);
   }
 
+  /**
+   * Two-hub mode (several hub processes on one database and one bucket): set before `createAccounts`; every hub
+   * started with `startSharedHub` then keeps its rows in `db` and its bodies in the bucket.
+   */
+  shared: { db: string; blobs: string; s3Endpoint: string; env: Record<string, string> } | null = null;
+  /** The hubs of two-hub mode, by port. */
+  readonly hubs = new Map<number, CliProcess>();
+
   get hubData(): string {
     return join(this.root.path, 'hub');
   }
@@ -91,6 +99,7 @@ export class Cluster {
         `pw-${name}`,
         '--data',
         this.hubData,
+        ...(this.shared ? ['--db', this.shared.db] : []),
       ]);
       if (result.code !== 0) throw new Error(`user add ${name} failed: ${result.stderr}`);
     }
@@ -115,6 +124,37 @@ export class Cluster {
       ),
     );
     await this.hub.waitForLine(/roomfiles hub listening/, STARTUP_MS);
+  }
+
+  /** Two-hub mode: one more hub process on the shared database and bucket (again on `port`, after a kill). */
+  async startSharedHub(port?: number): Promise<{ port: number; proc: CliProcess }> {
+    const shared = this.shared;
+    if (!shared) throw new Error('startSharedHub needs cluster.shared');
+    const hubPort = port ?? (await freePort());
+    const proc = this.track(
+      new CliProcess(
+        [
+          'hub',
+          '--listen',
+          `127.0.0.1:${hubPort}`,
+          '--data',
+          join(this.root.path, `hub-${hubPort}`),
+          '--db',
+          shared.db,
+          '--blobs',
+          shared.blobs,
+          '--s3-endpoint',
+          shared.s3Endpoint,
+          '--s3-force-path-style',
+          '--metrics-token',
+          this.metricsToken,
+        ],
+        { env: shared.env },
+      ),
+    );
+    this.hubs.set(hubPort, proc);
+    await proc.waitForLine(/roomfiles hub listening/, STARTUP_MS);
+    return { port: hubPort, proc };
   }
 
   /** Starts a room logged in to the hub; `hubPort` sends its link and bodies elsewhere (a relay in front of the hub). */

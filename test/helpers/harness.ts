@@ -6,6 +6,7 @@ import { Room, type RoomOptions } from '../../src/room/room.js';
 import { openRoomConnection, type RoomConnection } from '../../src/client/index.js';
 import { silentLogger } from '../../src/common/logger.js';
 import { waitFor } from './wait.js';
+import { HUB_DB_ENV, sharedPostgresDatabase } from './postgres.js';
 
 /** A temporary directory removed by the returned cleanup. */
 export function tempDir(prefix = 'roomfiles-test-'): { path: string; cleanup: () => void } {
@@ -32,10 +33,12 @@ export class TestBed {
 
   /** A hub on a free loopback port, with the given accounts (password = `pw-<name>`). */
   async hub(options: Partial<HubOptions> & { accounts?: string[] } = {}): Promise<Hub> {
+    const onPostgres = process.env[HUB_DB_ENV] === 'postgres' && !options.repository && !options.db;
     const hub = new Hub({
       dataDir: options.dataDir ?? this.dir('hub-'),
       port: 0,
       logger: silentLogger,
+      ...(onPostgres ? { db: await sharedPostgresDatabase() } : {}),
       ...options,
     });
     for (const name of options.accounts ?? []) {

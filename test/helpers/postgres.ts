@@ -1,5 +1,6 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdirSync, readdirSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './child.js';
 import { findExecutable } from './system.js';
@@ -14,9 +15,17 @@ export interface PgCluster {
   /** A connection URL to the database `name` (created with createDatabase) or to `postgres`. */
   url(name?: string): string;
   createDatabase(name: string): void;
-  /** Stops the server (fast shutdown) and starts it again on the same port and data. */
-  restart(): Promise<void>;
+  /**
+   * Stops the server (fast shutdown) and starts it again on the same port and data; `whileDown` runs in between
+   * (what a test checks while the database is away).
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Lets the test process end while the server still runs (it is killed at exit): for a cluster shared by a whole
+   * file, which no single test stops.
+   */
+  unref(): void;
 }
 
 const USER = 'roomfiles';
@@ -80,6 +89,11 @@ export async function startPostgres(dir: string): Promise<PgCluster> {
   execFileSync(initdb, initArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
   const port = await freePort();
   let server: ChildProcess | null = null;
+  let unreferenced = false;
+  const unrefServer = () => {
+    server?.unref();
+    (server?.stderr as { unref?: () => void } | null)?.unref?.();
+  };
 
   const start = () =>
     new Promise<void>((resolve, reject) => {
@@ -108,6 +122,7 @@ export async function startPostgres(dir: string): Promise<PgCluster> {
         if (log.includes('database system is ready to accept connections')) {
           child.stderr.off('data', onData);
           child.stderr.resume();
+          if (unreferenced) unrefServer();
           resolve();
         }
       };
@@ -139,13 +154,21 @@ export async function startPostgres(dir: string): Promise<PgCluster> {
         stdio: ['ignore', 'ignore', 'pipe'],
       });
     },
-    async restart() {
+    async restart(whileDown) {
       await stop();
-      await start();
+      try {
+        await whileDown?.();
+      } finally {
+        await start();
+      }
     },
     async stop() {
       process.off('exit', killOnExit);
       await stop();
+    },
+    unref() {
+      unreferenced = true;
+      unrefServer();
     },
   };
 }
@@ -154,4 +177,31 @@ function postgresIds(): { uid: number; gid: number } {
   const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
   const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
   return { uid, gid };
+}
+
+/**
+ * `ROOMFILES_TEST_HUB_DB=postgres`: every hub a TestBed starts keeps its rows in PostgreSQL (a database of its own
+ * on one throwaway cluster per test process) instead of SQLite, so that a whole test file runs against it
+ * unchanged (test/transfer/postgres.test.ts does so).
+ */
+export const HUB_DB_ENV = 'ROOMFILES_TEST_HUB_DB';
+
+let shared: { cluster: Promise<PgCluster>; databases: number } | null = null;
+
+/** A new empty database on this process's shared throwaway cluster (started on first use, stopped at exit). */
+export async function sharedPostgresDatabase(): Promise<string> {
+  if (!shared) {
+    const dir = mkdtempSync(join(tmpdir(), 'roomfiles-pg-'));
+    const cluster = startPostgres(dir).then((started) => {
+      started.unref();
+      return started;
+    });
+    shared = { cluster, databases: 0 };
+    // After the cluster's own exit handler (registered as it starts) has killed the server.
+    void cluster.then(() => process.once('exit', () => rmSync(dir, { recursive: true, force: true })));
+  }
+  const cluster = await shared.cluster;
+  const name = `hub_${++shared.databases}`;
+  cluster.createDatabase(name);
+  return cluster.url(name);
 }

@@ -189,7 +189,12 @@ test('an upload in two parts at the offsets HEAD tells; Range resumes the downlo
 test('/health says who the hub is; /stats counts for the metrics token, in the shape declared', async () => {
   const hub = await bed.hub({ metricsToken: 'metrics-secret' });
   const health = await hubRequest(hub, 'GET', '/health');
-  assert.deepEqual(json(health), { ok: true, hubId: hub.hubId, domain: hub.domain });
+  assert.deepEqual(json(health), {
+    ok: true,
+    hubId: hub.hubId,
+    domain: hub.domain,
+    database: { reachable: true },
+  });
   const stats = json(await hubRequest(hub, 'GET', '/stats', { authorization: 'Bearer metrics-secret' }));
   assert.deepEqual(Object.keys(stats).sort(), [
     'bytesReceived',
