@@ -97,9 +97,9 @@ async function sourceHub(): Promise<{ data: string; bodies: Buffer[] }> {
   await store.create(partial);
   await store.append(partial, 0, Readable.from([Buffer.from('half')]), () => undefined);
 
-  const one = sendRow(shas[0]!);
+  const one = sendRow(shas[0]);
   await repo.insertSend(one, [offerRow(one, 'bob'), offerRow(one, 'carol', { state: 'accepted' })]);
-  const conference = sendRow(shas[1]!, { confId: 'weekly@files.local#vcs', fileSize: 5 * 1024 ** 3 });
+  const conference = sendRow(shas[1], { confId: 'weekly@files.local#vcs', fileSize: 5 * 1024 ** 3 });
   await repo.insertSend(conference, [offerRow(conference, 'bob', { state: 'done', seenState: 'done' })]);
   const waiting = sendRow(partial.sha256, { uploaded: false, sender: 'bob' });
   await repo.insertSend(waiting, [
@@ -165,10 +165,10 @@ test('hub migrate --to postgres:// --blobs DIR copies rows and bodies, checks th
   await hub.accounts.authenticate('bob', 'pw-bob');
   await assert.rejects(hub.accounts.authenticate('carol', 'pw-carol'));
   const read = [];
-  for await (const chunk of copied.read({ sha256: sha(bodies[1]!), uploader: 'bob' }, 0, Infinity)) {
+  for await (const chunk of copied.read({ sha256: sha(bodies[1]), uploader: 'bob' }, 0, Infinity)) {
     read.push(chunk);
   }
-  assert.ok(Buffer.concat(read).equals(bodies[1]!), 'byte-identical');
+  assert.ok(Buffer.concat(read).equals(bodies[1]), 'byte-identical');
 });
 
 test('hub migrate refuses a target that holds a hub, and a source body that is not what its name says; nothing is copied', async (t) => {

@@ -262,7 +262,7 @@ test(
       const again = await Promise.all(members.map((member) => member.claim('offer-expiry', hour)));
       assert.deepEqual(again, [false, false], 'nobody runs it again within the interval');
       // An interval of zero has always passed: the next asker runs it.
-      assert.equal(await members[1]!.claim('offer-expiry', 0), true);
+      assert.equal(await members[1].claim('offer-expiry', 0), true);
     } finally {
       for (const member of members) await member.stop();
       await repo.close();
@@ -326,14 +326,14 @@ test(
         fileSize: body.length,
         sha256,
       });
-      const offerId = (created.offers as { offerId: string }[])[0]!.offerId;
+      const offerId = (created.offers as { offerId: string }[])[0].offerId;
       assert.equal((await bob.call('offer.accept', { offerId })).ok, true);
       const path = `${BLOB_PATH}/${sha256}?send=${sendId}`;
 
       const first = patch(a, token, path, 0, body.subarray(0, 1024 * 1024));
       // Hub A holds the upload's lock once it counts bytes of it.
       const deadline = Date.now() + 30_000;
-      while (!((await statsOf(cluster, a)).receivedByBlob[sha256]! > 0)) {
+      while (!((await statsOf(cluster, a)).receivedByBlob[sha256] > 0)) {
         assert.ok(Date.now() < deadline, 'hub A never received the first bytes');
         await new Promise((resolve) => setTimeout(resolve, 50));
       }

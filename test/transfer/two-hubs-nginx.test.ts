@@ -33,8 +33,8 @@ async function holderOf(cluster: Cluster, ports: number[], before: number[]): Pr
   const deadline = Date.now() + 30_000;
   for (;;) {
     const now = await Promise.all(ports.map((port) => linksOf(cluster, port)));
-    const index = now.findIndex((links, i) => links > before[i]!);
-    if (index >= 0) return ports[index]!;
+    const index = now.findIndex((links, i) => links > before[i]);
+    if (index >= 0) return ports[index];
     assert.ok(Date.now() < deadline, 'no hub process took the link');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
