@@ -5,6 +5,9 @@ import type { OfferViews } from './offer-views.js';
 import type { HubRepository, OfferRow, SendRow } from './repository.js';
 import { ACTIVE_OFFER_STATES } from './send-status.js';
 
+/** The name under which one process at a time expires offers (HubRepository.exclusively). */
+export const EXPIRY_JOB = 'offer-expiry';
+
 /**
  * Offers past their time expire (room-api.md §8): waiting ones, and accepted ones whose body never arrived. An
  * accepted offer whose body the hub holds gets one more period to be downloaded.
@@ -74,7 +77,18 @@ export class OfferExpiry {
     return this.next;
   }
 
+  /** A pass of this process, unless another process sharing the database is running one (it covers the same sends). */
   private async pass(): Promise<void> {
+    const { repo, logger } = this.parts;
+    try {
+      if (repo.exclusively) await repo.exclusively(EXPIRY_JOB, () => this.sweep());
+      else await this.sweep();
+    } catch (error) {
+      logger.error({ err: error }, 'offer expiry failed');
+    }
+  }
+
+  private async sweep(): Promise<void> {
     const { repo, views, needs, clock, logger } = this.parts;
     const now = clock.now();
     try {

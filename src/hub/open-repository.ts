@@ -39,14 +39,3 @@ export function openHubRepository(options: {
     connectRetryMs: options.connectRetryMs,
   });
 }
-
-/** The URL without its password, for logs and messages. */
-export function redactDatabaseUrl(db: string): string {
-  try {
-    const url = new URL(db);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return 'postgres://…';
-  }
-}

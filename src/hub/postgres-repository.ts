@@ -18,6 +18,8 @@ const CONNECT_TIMEOUT_MS = 5000;
  * before it fails with DatabaseUnavailableError. Nothing was sent yet, so trying again is always safe.
  */
 const DEFAULT_CONNECT_RETRY_MS = 15_000;
+/** The first key of the advisory locks of `exclusively` (the second is the job's name, hashed). */
+const JOB_LOCK_CLASS = 0x726f6f6e;
 
 export { DatabaseUnavailableError };
 
@@ -143,6 +145,29 @@ export class PostgresHubRepository extends PostgresQueries implements HubReposit
         throw error;
       } finally {
         tx.open = false;
+      }
+    });
+  }
+
+  /**
+   * A transaction-level advisory lock, tried without waiting, held on a connection of its own while `work` runs
+   * (on other connections). Should that connection be lost meanwhile, the server drops the lock and another
+   * process may start the same work: the jobs run so (expiry) are safe to overlap, only wasteful.
+   */
+  async exclusively(name: string, work: () => Promise<void>): Promise<boolean> {
+    await this.ready();
+    return this.withClient(async (client) => {
+      await client.query('BEGIN');
+      try {
+        const result = await client.query<{ locked: boolean }>(
+          'SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS locked',
+          [JOB_LOCK_CLASS, name],
+        );
+        if (!result.rows[0]?.locked) return false;
+        await work();
+        return true;
+      } finally {
+        await client.query('COMMIT').catch(() => undefined);
       }
     });
   }

@@ -129,6 +129,12 @@ export interface HubRepository extends HubQueries {
    * resolves when it is usable, rejects with why not. The hub awaits it at start.
    */
   ready?(): Promise<void>;
+  /**
+   * Declared by a repository that several hub processes share: runs `work` unless another process is running work
+   * of the same `name` (then resolves false at once, without running it). Keeps periodic jobs (expiry) to one
+   * process at a time.
+   */
+  exclusively?(name: string, work: () => Promise<void>): Promise<boolean>;
   /** Declared by a repository on a server: whether it answers now (for GET /health). */
   reachable?(): Promise<boolean>;
   close(): Promise<void>;
