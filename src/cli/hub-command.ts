@@ -95,6 +95,11 @@ export function hubCommand(): Command {
         .default('64GiB'),
     )
     .addOption(
+      new Option('--login-lock-window <duration>', 'how long failed logins count towards a lock (e.g. 10m)')
+        .env('ROOMFILES_LOGIN_LOCK_WINDOW')
+        .default('10m'),
+    )
+    .addOption(
       new Option(
         '--metrics-token <token>',
         'bearer token GET /stats and GET /metrics require (none: both off)',
@@ -119,6 +124,7 @@ export function hubCommand(): Command {
         offerTtlMs: parseDuration(options.offerTtl),
         maxFileSize: parseSize(options.maxFileSize),
         metricsToken: options.metricsToken || undefined,
+        loginLockWindowMs: parseDuration(options.loginLockWindow),
         logger: createLogger('hub'),
       });
       await instance.start();

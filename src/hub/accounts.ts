@@ -36,6 +36,8 @@ export class Accounts {
     private readonly repo: HubRepository,
     readonly domain: string,
     private readonly clock: Clock,
+    /** How long wrong passwords count towards the lock (`roomfiles hub --login-lock-window`). */
+    private readonly lockWindowMs = LOCKOUT_WINDOW_MS,
   ) {}
 
   peerIdOf(name: string): string {
@@ -149,13 +151,13 @@ export class Accounts {
 
   private temporarilyLocked(name: string): boolean {
     const now = this.clock.now();
-    const recent = (this.failures.get(name) ?? []).filter((at) => at > now - LOCKOUT_WINDOW_MS);
+    const recent = (this.failures.get(name) ?? []).filter((at) => at > now - this.lockWindowMs);
     return recent.length >= LOCKOUT_FAILURES;
   }
 
   private recordFailure(name: string): void {
     const now = this.clock.now();
-    const recent = (this.failures.get(name) ?? []).filter((at) => at > now - LOCKOUT_WINDOW_MS);
+    const recent = (this.failures.get(name) ?? []).filter((at) => at > now - this.lockWindowMs);
     recent.push(now);
     this.failures.set(name, recent);
   }

@@ -23,6 +23,7 @@ import type { HubIdentity } from './hub-identity.js';
 import { LinkServer } from './link-server.js';
 import type { LinkSession } from './link-session.js';
 import { Logins } from './logins.js';
+import { LoginLimiter, defaultLoginLimits, type LoginLimitSettings } from './login-limits.js';
 import { OfferExpiry } from './offer-expiry.js';
 import { registerOfferOps } from './offer-ops.js';
 import { OfferViews } from './offer-views.js';
@@ -56,6 +57,10 @@ export interface HubOptions {
   heartbeatMs?: number;
   /** The bearer token GET /stats and GET /metrics require; without one they answer 404. */
   metricsToken?: string;
+  /** How long failed logins count towards a lock (default 10 minutes). */
+  loginLockWindowMs?: number;
+  /** The login limits in full (tests); `loginLockWindowMs` sets the window of the defaults. */
+  loginLimits?: LoginLimitSettings;
 }
 
 /**
@@ -74,6 +79,7 @@ export class Hub {
   readonly app: FastifyInstance;
   readonly bodies: Bodies;
   readonly logins: Logins;
+  readonly loginLimiter: LoginLimiter;
   readonly conferences: Conferences;
   readonly offers: Offers;
   readonly expiry: OfferExpiry;
@@ -92,7 +98,14 @@ export class Hub {
     const { clock, logger, stats } = this;
 
     const repo = (this.repo = options.repository ?? new SqliteHubRepository(join(options.dataDir, 'hub.db')));
-    const accounts = (this.accounts = new Accounts(repo, options.domain ?? DEFAULT_DOMAIN, clock));
+    const loginLimits = options.loginLimits ?? defaultLoginLimits(options.loginLockWindowMs);
+    const accounts = (this.accounts = new Accounts(
+      repo,
+      options.domain ?? DEFAULT_DOMAIN,
+      clock,
+      loginLimits.windowMs,
+    ));
+    this.loginLimiter = new LoginLimiter(clock, loginLimits);
     const links = (this.links = new LinkServer(
       logger,
       (session) => this.onLinkClosed(session),
@@ -112,7 +125,7 @@ export class Hub {
     this.expiry = new OfferExpiry({ repo, views, needs, clock, logger, offerTtlMs: this.offerTtlMs });
 
     const identity: HubIdentity = { domain: accounts.domain, hubId: this.hubId };
-    registerSessionOps(links, { identity, accounts, logins, logger });
+    registerSessionOps(links, { identity, accounts, logins, logger, limiter: this.loginLimiter });
     registerOfferOps(links, this.offers);
     registerConferenceOps(links, conferences);
 
