@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { ServerOptions } from 'node:http';
 import type { Logger } from 'pino';
 import { createFastify } from '../common/fastify.js';
 import { LINK_PATH } from '../protocol/hub-link.js';
@@ -20,7 +21,8 @@ import { Conferences } from './conferences.js';
 import { DirectoryBlobStore } from './directory-blob-store.js';
 import { HttpStatus } from './http-status.js';
 import type { HubIdentity } from './hub-identity.js';
-import { LinkServer } from './link-server.js';
+import { DEFAULT_LINK_LIMITS, LinkServer, type LinkLimits } from './link-server.js';
+import { BodySlots, type BodySlotLimits } from './body-slots.js';
 import type { LinkSession } from './link-session.js';
 import { Logins } from './logins.js';
 import { LoginLimiter, defaultLoginLimits, type LoginLimitSettings } from './login-limits.js';
@@ -61,7 +63,18 @@ export interface HubOptions {
   loginLockWindowMs?: number;
   /** The login limits in full (tests); `loginLockWindowMs` sets the window of the defaults. */
   loginLimits?: LoginLimitSettings;
+  /** Login deadline, queued frames and links waiting to log in (default DEFAULT_LINK_LIMITS). */
+  linkLimits?: Partial<LinkLimits>;
+  /** Concurrent body GETs and PATCHes per link and per account (default DEFAULT_BODY_SLOTS). */
+  bodySlots?: BodySlotLimits;
+  /** A request whose headers have not all arrived after this is cut (default 10 s). */
+  headersTimeoutMs?: number;
+  /** A connection on which nothing moves for this long is cut, body transfers included (default 60 s). */
+  idleTimeoutMs?: number;
 }
+
+const HEADERS_TIMEOUT_MS = 10_000;
+const IDLE_TIMEOUT_MS = 60_000;
 
 /**
  * The hub: accounts, presence, conferences, offers, and the relay of file bodies between rooms. This class is the
@@ -110,6 +123,7 @@ export class Hub {
       logger,
       (session) => this.onLinkClosed(session),
       options.heartbeatMs,
+      { ...DEFAULT_LINK_LIMITS, ...options.linkLimits },
     ));
     const bodies = (this.bodies = new Bodies(
       options.blobStore ?? new DirectoryBlobStore(join(options.dataDir, 'blobs')),
@@ -129,7 +143,19 @@ export class Hub {
     registerOfferOps(links, this.offers);
     registerConferenceOps(links, conferences);
 
-    this.app = createFastify(logger, { requestTimeout: 0, connectionTimeout: 0 });
+    // Bodies may take hours, so no whole-request timeout; but headers must arrive within seconds (checked every
+    // second, not Node's default 30 s) and a connection on which nothing moves is cut (docs/security.md).
+    const headersTimeout = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+    const http: ServerOptions = {
+      headersTimeout,
+      connectionsCheckingInterval: Math.min(1000, headersTimeout),
+    };
+    this.app = createFastify(logger, {
+      requestTimeout: 0,
+      connectionTimeout: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+      // Fastify hands `http` to http.createServer; its options type declares it only for its HTTP overload.
+      ...({ http } as FastifyServerOptions),
+    });
     registerStatusRoutes(this.app, {
       identity,
       stats,
@@ -137,7 +163,17 @@ export class Hub {
       relayed: bodies.relayed,
       metricsToken: options.metricsToken,
     });
-    registerRelay(this.app, { links, repo, bodies, ownership, needs, outcomes, stats, logger });
+    registerRelay(this.app, {
+      links,
+      repo,
+      bodies,
+      ownership,
+      needs,
+      outcomes,
+      stats,
+      logger,
+      slots: new BodySlots(options.bodySlots),
+    });
   }
 
   get domain(): string {
