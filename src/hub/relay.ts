@@ -149,23 +149,29 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
             await outcomes.mismatched(sha, send.sender);
             return refuse(reply, HttpStatus.UnprocessableContent, error.message);
           }
-          if (error.kind !== 'full') {
-            return refuse(reply, UPLOAD_REFUSAL[error.kind], error.message, {
-              [UPLOAD_OFFSET_HEADER]: String(error.held),
+          if (error.kind === 'full') {
+            // Not "the sender went away": nothing will make room by itself, so the send fails on every side now,
+            // and what it held is dropped to give the space back. A later send works once there is room again.
+            logger.error({ sha, sender: send.sender }, 'upload failed: the hub has no room for this body');
+            await bodies.discardUpload(upload).catch(() => undefined);
+            await outcomes.failed(sha, send.sender);
+            return refuse(reply, HttpStatus.InsufficientStorage, 'the hub has no room for this body', {
               connection: 'close',
             });
           }
+          return refuse(reply, UPLOAD_REFUSAL[error.kind], error.message, {
+            [UPLOAD_OFFSET_HEADER]: String(error.held),
+            connection: 'close',
+          });
         }
         return interrupted(reply, error, sha);
       }
     },
   );
 
-  /** The sender went away mid-body (or the store is full): what arrived is kept, the next upload resumes from it. */
+  /** The sender went away mid-body: what arrived is kept, the next upload resumes from it. */
   function interrupted(reply: FastifyReply, error: unknown, sha: string) {
-    if (error instanceof BlobError)
-      logger.warn({ err: error.message, sha }, 'upload stopped: the store is full');
-    else logger.debug({ err: error instanceof Error ? error.message : error, sha }, 'upload interrupted');
+    logger.debug({ err: error instanceof Error ? error.message : error, sha }, 'upload interrupted');
     return reply.code(HttpStatus.ClientClosedRequest).send();
   }
 
