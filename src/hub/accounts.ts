@@ -1,6 +1,7 @@
 import type { Clock } from '../common/clock.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js';
 import type { AccountRow, HubRepository } from './repository.js';
+import { setQuota } from './quotas.js';
 
 export { DEFAULT_DOMAIN } from '../common/defaults.js';
 const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -109,7 +110,14 @@ export class Accounts {
 
   async update(
     name: string,
-    changes: { password?: string; displayName?: string; fileTransfer?: boolean; locked?: boolean },
+    changes: {
+      password?: string;
+      displayName?: string;
+      fileTransfer?: boolean;
+      locked?: boolean;
+      /** Bytes the account may hold at the hub (src/hub/quotas.ts). */
+      quota?: number;
+    },
   ): Promise<AccountView> {
     const local = this.nameOf(name);
     if (changes.password !== undefined && changes.password.length < 1) {
@@ -128,6 +136,7 @@ export class Accounts {
       }));
     if (!ok || local === null) throw new AccountError('not_found', `account ${name} does not exist`);
     if (changes.locked === false) this.failures.delete(local);
+    if (changes.quota !== undefined) await setQuota(this.repo, local, changes.quota);
     return this.view((await this.repo.getAccount(local))!);
   }
 

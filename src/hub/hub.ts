@@ -23,6 +23,8 @@ import { HttpStatus } from './http-status.js';
 import type { HubIdentity } from './hub-identity.js';
 import { DEFAULT_LINK_LIMITS, LinkServer, type LinkLimits } from './link-server.js';
 import { BodySlots, type BodySlotLimits } from './body-slots.js';
+import { Quotas } from './quotas.js';
+import { StaleUploads } from './stale-uploads.js';
 import type { LinkSession } from './link-session.js';
 import { Logins } from './logins.js';
 import { LoginLimiter, defaultLoginLimits, type LoginLimitSettings } from './login-limits.js';
@@ -71,6 +73,8 @@ export interface HubOptions {
   headersTimeoutMs?: number;
   /** A connection on which nothing moves for this long is cut, body transfers included (default 60 s). */
   idleTimeoutMs?: number;
+  /** A partial upload with no new byte for this long is removed and its send fails (default 24 h). */
+  partialIdleMs?: number;
 }
 
 const HEADERS_TIMEOUT_MS = 10_000;
@@ -93,6 +97,7 @@ export class Hub {
   readonly bodies: Bodies;
   readonly logins: Logins;
   readonly loginLimiter: LoginLimiter;
+  readonly staleUploads: StaleUploads;
   readonly conferences: Conferences;
   readonly offers: Offers;
   readonly expiry: OfferExpiry;
@@ -173,6 +178,15 @@ export class Hub {
       stats,
       logger,
       slots: new BodySlots(options.bodySlots),
+      quotas: new Quotas(repo, bodies),
+    });
+    this.staleUploads = new StaleUploads({
+      repo,
+      bodies,
+      outcomes,
+      clock,
+      logger,
+      idleMs: options.partialIdleMs ?? DAY,
     });
   }
 
@@ -193,12 +207,14 @@ export class Hub {
     this.port = await listen(this.app.server, this.options.port ?? DEFAULT_HUB_PORT, this.host);
     this.stopWatchingAccounts = watchAccountChanges(this.repo, this.logins, this.logger);
     this.expiry.start();
+    this.staleUploads.start();
     this.logger.info({ host: this.host, port: this.port, domain: this.domain }, 'hub listening');
   }
 
   async stop(): Promise<void> {
     this.stopWatchingAccounts();
     this.expiry.stop();
+    this.staleUploads.stop();
     this.links.close();
     this.app.server.closeAllConnections();
     await this.app.close();

@@ -9,6 +9,7 @@ import type { Bodies } from './bodies.js';
 import { bearerOf, requireBearer } from './body-bearer.js';
 import type { BodyOwnership } from './body-ownership.js';
 import { BodySlots } from './body-slots.js';
+import type { Quotas } from './quotas.js';
 import type { BodyNeeds } from './body-needs.js';
 import { resumeOffset } from './byte-range.js';
 import { refuse, refuseInvalid } from './http-refusal.js';
@@ -47,6 +48,8 @@ export interface RelayParts {
   logger: Logger;
   /** Bounds on the body requests running per link and per account (default: DEFAULT_BODY_SLOTS). */
   slots?: BodySlots;
+  /** The per-account quota of bytes held; without it, none. */
+  quotas?: Quotas;
 }
 
 const BUSY = 'too many body transfers under way for this room or account: try again shortly';
@@ -130,6 +133,14 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
         return reply.code(HttpStatus.NoContent).send();
       }
       if (!slotFor(request, reply, 'PATCH')) return reply;
+      const overQuota = await parts.quotas?.refusal(send.sender, sha, send.fileSize);
+      if (overQuota) {
+        // The send fails for its sender and every recipient; nothing of it is kept (docs/security.md, "Quotas").
+        logger.warn({ sender: send.sender, sendId: send.sendId }, overQuota);
+        await bodies.discardUpload({ sha256: sha, uploader: send.sender }).catch(() => undefined);
+        await outcomes.failed(sha, send.sender);
+        return refuse(reply, HttpStatus.InsufficientStorage, overQuota, { connection: 'close' });
+      }
       stats.uploadsStarted += 1;
       const upload = { sha256: sha, uploader: send.sender };
       try {
