@@ -140,22 +140,23 @@ test('roomfiles hub --login-lock-window sets how long ten wrong passwords lock a
   ]);
   bed.defer(() => hub.kill());
   await hub.ready(/roomfiles hub listening/);
-  const link = new RawLink(port);
-  bed.defer(() => link.close());
-  await link.hello();
+  // A fresh link per attempt: a link that has not logged in is closed after 10 s.
+  const tryLogin = async (password: string) => {
+    const link = new RawLink(port);
+    try {
+      return await link.login('alice', password);
+    } finally {
+      link.close();
+    }
+  };
   const firstFailureAt = Date.now();
-  for (let i = 0; i < 10; i += 1) {
-    assert.equal(
-      (await link.call('login', { login: 'alice', password: `wrong-${i}` })).code,
-      'wrong_password',
-    );
-  }
+  for (let i = 0; i < 10; i += 1) assert.equal((await tryLogin(`wrong-${i}`)).code, 'wrong_password');
   const lockedAt = Date.now();
-  assert.equal((await link.call('login', { login: 'alice', password: 'right' })).code, 'locked');
-  let reply = await link.call('login', { login: 'alice', password: 'right' });
+  assert.equal((await tryLogin('right')).code, 'locked');
+  let reply = await tryLogin('right');
   while (!reply.ok && Date.now() - lockedAt < 30_000) {
     await new Promise((resolve) => setTimeout(resolve, 250));
-    reply = await link.call('login', { login: 'alice', password: 'right' });
+    reply = await tryLogin('right');
   }
   assert.equal(reply.ok, true, JSON.stringify(reply));
   // The lock lasts until the window since the first of the ten failures has passed.
