@@ -153,6 +153,19 @@ export function hubCommand(): Command {
     )
     .addOption(
       new Option(
+        '--partial-idle <duration>',
+        'remove a partial upload with no new byte for this long (e.g. 24h)',
+      )
+        .env('ROOMFILES_PARTIAL_IDLE')
+        .default('24h'),
+    )
+    .addOption(
+      new Option('--login-lock-window <duration>', 'how long failed logins count towards a lock (e.g. 10m)')
+        .env('ROOMFILES_LOGIN_LOCK_WINDOW')
+        .default('10m'),
+    )
+    .addOption(
+      new Option(
         '--metrics-token <token>',
         'bearer token GET /stats and GET /metrics require (none: both off)',
       ).env('ROOMFILES_METRICS_TOKEN'),
@@ -188,6 +201,8 @@ export function hubCommand(): Command {
         offerTtlMs: parseDuration(options.offerTtl),
         maxFileSize: parseSize(options.maxFileSize),
         metricsToken: options.metricsToken || undefined,
+        loginLockWindowMs: parseDuration(options.loginLockWindow),
+        partialIdleMs: parseDuration(options.partialIdle),
         logger: createLogger('hub'),
         ...(tls ? { tls } : {}),
       });
@@ -289,19 +304,23 @@ export function hubCommand(): Command {
     .option('--no-file-transfer', 'forbid file transfer')
     .option('--lock', 'lock the account (logins refused with code 10)')
     .option('--unlock', 'unlock the account')
+    .option('--quota <size>', 'bytes the account may hold at the hub (e.g. 10GiB, the default)')
     .addOption(dataOption())
     .addOption(dbOption())
     .addOption(domainOption())
     .addHelpText('after', '\nExample:\n  roomfiles hub user set bob --no-file-transfer')
     .action(async (name: string, options, command: Command) => {
       const locked = options.lock ? true : options.unlock ? false : undefined;
+      const quota = options.quota !== undefined ? parseSize(options.quota) : undefined;
       const view = await withAccounts(command, (accounts) =>
         accounts.update(name, {
           displayName: options.displayName,
           fileTransfer: options.fileTransfer,
           locked,
+          quota,
         }),
       );
+      if (quota !== undefined) console.log(`${view.peerId}: quota ${quota} bytes`);
       console.log(
         `${view.peerId}: ${view.displayName}, file transfer ${view.fileTransfer ? 'allowed' : 'forbidden'}` +
           (view.locked ? ', locked' : ''),

@@ -1,6 +1,7 @@
 import type { Clock } from '../common/clock.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js';
 import type { AccountRow, HubRepository } from './repository.js';
+import { setQuota } from './quotas.js';
 
 export { DEFAULT_DOMAIN } from '../common/defaults.js';
 const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -67,6 +68,8 @@ export class Accounts {
     readonly domain: string,
     private readonly clock: Clock,
     private readonly failures: LoginFailureLog = new MemoryLoginFailures(),
+    /** How long wrong passwords count towards the lock (`roomfiles hub --login-lock-window`). */
+    private readonly lockWindowMs = LOCKOUT_WINDOW_MS,
   ) {}
 
   peerIdOf(name: string): string {
@@ -138,7 +141,14 @@ export class Accounts {
 
   async update(
     name: string,
-    changes: { password?: string; displayName?: string; fileTransfer?: boolean; locked?: boolean },
+    changes: {
+      password?: string;
+      displayName?: string;
+      fileTransfer?: boolean;
+      locked?: boolean;
+      /** Bytes the account may hold at the hub (src/hub/quotas.ts). */
+      quota?: number;
+    },
   ): Promise<AccountView> {
     const local = this.nameOf(name);
     if (changes.password !== undefined && changes.password.length < 1) {
@@ -157,6 +167,7 @@ export class Accounts {
       }));
     if (!ok || local === null) throw new AccountError('not_found', `account ${name} does not exist`);
     if (changes.locked === false) await this.failures.clear(local);
+    if (changes.quota !== undefined) await setQuota(this.repo, local, changes.quota);
     return this.view((await this.repo.getAccount(local))!);
   }
 
@@ -179,12 +190,12 @@ export class Accounts {
   }
 
   private async temporarilyLocked(name: string): Promise<boolean> {
-    const since = this.clock.now() - LOCKOUT_WINDOW_MS;
+    const since = this.clock.now() - this.lockWindowMs;
     return (await this.failures.count(name, since)) >= LOCKOUT_FAILURES;
   }
 
   private recordFailure(name: string): Promise<void> {
     const now = this.clock.now();
-    return this.failures.record(name, now, now - LOCKOUT_WINDOW_MS);
+    return this.failures.record(name, now, now - this.lockWindowMs);
   }
 }

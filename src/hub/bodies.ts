@@ -77,6 +77,11 @@ export class Bodies {
     });
   }
 
+  /** Drops one upload's bytes; the readers following it end with an error. */
+  discardUpload(upload: UploadRef): Promise<void> {
+    return this.uploads.discard(upload);
+  }
+
   /** Removes a body and its uploads (but one still writing); a reader still following it ends. */
   async remove(sha256: string): Promise<void> {
     this.signals.removed(sha256);

@@ -160,6 +160,10 @@ export async function* followBody(
           yield piece;
         }
       }
+      // The verified body ends before the size this send declared: waiting would wait forever.
+      if (complete && read === 0 && position < size) {
+        throw new Error(`the body held is shorter than the ${size} bytes declared`);
+      }
       // Nothing new (or what was held is gone: discarded and restarted): wait for the upload to move.
       if (read === 0 && feed.wakeups === seen) {
         await feed.wait(sources.heldHere(upload) === undefined ? (store.followPollMs ?? POLL_MS) : undefined);

@@ -13,17 +13,23 @@ export class BodyOwnership {
     private readonly bodies: Bodies,
   ) {}
 
-  /** Whether `account` proved it holds the body of `sha256` (and the hub still holds it). */
-  async owns(account: string, sha256: string): Promise<boolean> {
+  /**
+   * Whether `account` proved it holds the body of `sha256` of `fileSize` bytes (and the hub still holds it). A
+   * send declaring another size for the same bytes proves nothing: it uploads, and fails its check.
+   */
+  async owns(account: string, sha256: string, fileSize: number): Promise<boolean> {
     if (!(await this.bodies.isComplete(sha256))) return false;
-    if (this.bodies.verifiedBy({ sha256, uploader: account })) return true;
     // Sends are marked uploaded only by this rule, so an uploaded send of this account is its own proof.
-    return (await this.repo.sendsBySha(sha256)).some((send) => send.sender === account && send.uploaded);
+    const proof = (await this.repo.sendsBySha(sha256)).find(
+      (send) => send.sender === account && send.uploaded,
+    );
+    if (proof) return proof.fileSize === fileSize;
+    return this.bodies.verifiedBy({ sha256, uploader: account });
   }
 
   /** Bytes of a send's body the hub holds for its sender: what its own upload holds, or all once it owns it. */
   async held(send: SendRow): Promise<number> {
-    if (send.uploaded || (await this.owns(send.sender, send.sha256))) return send.fileSize;
+    if (send.uploaded || (await this.owns(send.sender, send.sha256, send.fileSize))) return send.fileSize;
     return this.bodies.held({ sha256: send.sha256, uploader: send.sender }, send.fileSize);
   }
 }

@@ -62,6 +62,14 @@ export class BodyUploads {
     return this.verified.get(upload.sha256)?.has(upload.uploader) ?? false;
   }
 
+  /** Drops one upload's bytes (the store had no room for it): its readers end, the next upload starts anew. */
+  async discard(upload: UploadRef): Promise<void> {
+    this.states.delete(uploadKey(upload));
+    await this.store.discard(upload);
+    this.signals.failed(upload);
+    this.signals.changed(upload);
+  }
+
   /** Forgets the uploads of a body that are not writing; resolves to the uploaders of those that are. */
   forget(sha256: string): Set<string> {
     this.verified.delete(sha256);

@@ -11,6 +11,9 @@ export const HttpStatus = {
   RangeNotSatisfiable: 416,
   UnprocessableContent: 422,
   UpgradeRequired: 426,
+  TooManyRequests: 429,
+  ServiceUnavailable: 503,
+  InsufficientStorage: 507,
   ClientClosedRequest: 499,
   ServiceUnavailable: 503,
 } as const;

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { ServerOptions } from 'node:http';
 import type { Logger } from 'pino';
 import { createFastify } from '../common/fastify.js';
 import { LINK_PATH } from '../protocol/hub-link.js';
@@ -26,8 +27,13 @@ import type { LinkRegistry } from './link-registry.js';
 import { LinkServer } from './link-server.js';
 import { PostgresCluster } from './postgres-cluster.js';
 import { PostgresHubRepository } from './postgres-repository.js';
+import { DEFAULT_LINK_LIMITS, LinkServer, type LinkLimits } from './link-server.js';
+import { BodySlots, type BodySlotLimits } from './body-slots.js';
+import { Quotas } from './quotas.js';
+import { StaleUploads } from './stale-uploads.js';
 import type { LinkSession } from './link-session.js';
 import { Logins } from './logins.js';
+import { LoginLimiter, defaultLoginLimits, type LoginLimitSettings } from './login-limits.js';
 import { OfferExpiry } from './offer-expiry.js';
 import { registerOfferOps } from './offer-ops.js';
 import { OfferViews } from './offer-views.js';
@@ -65,7 +71,24 @@ export interface HubOptions {
   metricsToken?: string;
   /** Serve the link and the body routes over TLS (HTTPS/WSS) with this certificate chain and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /** How long failed logins count towards a lock (default 10 minutes). */
+  loginLockWindowMs?: number;
+  /** The login limits in full (tests); `loginLockWindowMs` sets the window of the defaults. */
+  loginLimits?: LoginLimitSettings;
+  /** Login deadline, queued frames and links waiting to log in (default DEFAULT_LINK_LIMITS). */
+  linkLimits?: Partial<LinkLimits>;
+  /** Concurrent body GETs and PATCHes per link and per account (default DEFAULT_BODY_SLOTS). */
+  bodySlots?: BodySlotLimits;
+  /** A request whose headers have not all arrived after this is cut (default 10 s). */
+  headersTimeoutMs?: number;
+  /** A connection on which nothing moves for this long is cut, body transfers included (default 60 s). */
+  idleTimeoutMs?: number;
+  /** A partial upload with no new byte for this long is removed and its send fails (default 24 h). */
+  partialIdleMs?: number;
 }
+
+const HEADERS_TIMEOUT_MS = 10_000;
+const IDLE_TIMEOUT_MS = 60_000;
 
 /**
  * The hub: accounts, presence, conferences, offers, and the relay of file bodies between rooms. This class is the
@@ -89,6 +112,8 @@ export class Hub {
   readonly bodies: Bodies;
   readonly blobStore: BlobStore;
   readonly logins: Logins;
+  readonly loginLimiter: LoginLimiter;
+  readonly staleUploads: StaleUploads;
   readonly conferences: Conferences;
   readonly offers: Offers;
   readonly expiry: OfferExpiry;
@@ -113,16 +138,20 @@ export class Hub {
       repo instanceof PostgresHubRepository
         ? new PostgresCluster({ url: repo.url, process: this.hubId, ready: () => repo.ready(), logger })
         : null);
+    const loginLimits = options.loginLimits ?? defaultLoginLimits(options.loginLockWindowMs);
     const accounts = (this.accounts = new Accounts(
       repo,
       options.domain ?? DEFAULT_DOMAIN,
       clock,
       cluster?.loginFailures,
+      loginLimits.windowMs,
     ));
+    this.loginLimiter = new LoginLimiter(clock, loginLimits);
     const linkServer = (this.links = new LinkServer(
       logger,
       (session) => this.onLinkClosed(session),
       options.heartbeatMs,
+      { ...DEFAULT_LINK_LIMITS, ...options.linkLimits },
     ));
     const links: LinkRegistry = (this.registry = cluster
       ? new ClusterLinks(linkServer, cluster, logger)
@@ -150,15 +179,23 @@ export class Hub {
     });
 
     const identity: HubIdentity = { domain: accounts.domain, hubId: this.hubId };
-    registerSessionOps(links, { identity, accounts, logins, logger });
+    registerSessionOps(links, { identity, accounts, logins, logger, limiter: this.loginLimiter });
     registerOfferOps(links, this.offers);
     registerConferenceOps(links, conferences);
 
+    // Bodies may take hours, so no whole-request timeout; but headers must arrive within seconds (checked every
+    // second, not Node's default 30 s) and a connection on which nothing moves is cut (docs/security.md).
+    const headersTimeout = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+    const http: ServerOptions = {
+      headersTimeout,
+      connectionsCheckingInterval: Math.min(1000, headersTimeout),
+    };
     this.app = createFastify(logger, {
       requestTimeout: 0,
-      connectionTimeout: 0,
-      // An HTTPS server is an HTTP server to every route and to the link's upgrade: only the listener differs.
-      ...(options.tls ? { https: options.tls } : {}),
+      connectionTimeout: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+      // Fastify hands `http` to http.createServer; its options type declares it only for its HTTP overload.
+      // Over TLS Fastify hands `https` to https.createServer instead, which takes the same HTTP options.
+      ...(options.tls ? { https: { ...options.tls, ...http } } : ({ http } as FastifyServerOptions)),
     });
     registerStatusRoutes(this.app, {
       identity,
@@ -169,7 +206,26 @@ export class Hub {
       metricsToken: options.metricsToken,
       database: new DatabaseProbe(repo),
     });
-    registerRelay(this.app, { links, repo, bodies, ownership, needs, outcomes, stats, logger });
+    registerRelay(this.app, {
+      links,
+      repo,
+      bodies,
+      ownership,
+      needs,
+      outcomes,
+      stats,
+      logger,
+      slots: new BodySlots(options.bodySlots),
+      quotas: new Quotas(repo, bodies),
+    });
+    this.staleUploads = new StaleUploads({
+      repo,
+      bodies,
+      outcomes,
+      clock,
+      logger,
+      idleMs: options.partialIdleMs ?? DAY,
+    });
   }
 
   get domain(): string {
@@ -199,12 +255,14 @@ export class Hub {
     this.port = await listen(this.app.server, this.options.port ?? DEFAULT_HUB_PORT, this.host);
     this.stopWatchingAccounts = watchAccountChanges(this.repo, this.logins, this.logger);
     this.expiry.start();
+    this.staleUploads.start();
     this.logger.info({ host: this.host, port: this.port, domain: this.domain }, 'hub listening');
   }
 
   async stop(): Promise<void> {
     this.stopWatchingAccounts();
     this.expiry.stop();
+    this.staleUploads.stop();
     this.links.close();
     this.app.server.closeAllConnections();
     await this.app.close();

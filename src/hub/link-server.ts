@@ -23,6 +23,31 @@ const tokenKey = (token: string) => createHash('sha256').update(token).digest('b
 
 type AnyHandler = (session: LinkSession, args: never) => Promise<object> | object;
 
+/** What one link may cost the hub before it has proved who it is, and how much it may queue. */
+export interface LinkLimits {
+  /** A link that has not logged in within this is closed (default 10 s). */
+  loginDeadlineMs: number;
+  /** Frames received and not yet handled, per link: beyond it the hub stops reading the socket (back-pressure). */
+  maxQueuedFrames: number;
+  /** Links open and not logged in, in all: an upgrade beyond it is refused with 503. */
+  maxPendingLinks: number;
+  /** Largest frame a link may send before it has logged in (hello and login are small); beyond it: closed. */
+  maxFrameBeforeLogin: number;
+}
+
+export const DEFAULT_LINK_LIMITS: LinkLimits = {
+  loginDeadlineMs: 10_000,
+  maxQueuedFrames: 8,
+  maxPendingLinks: 256,
+  maxFrameBeforeLogin: 16 * 1024,
+};
+
+/** The close code of a frame too large for a link that has not logged in (RFC 6455 §7.4.1). */
+export const FRAME_TOO_BIG_CLOSE = 1009;
+
+/** The close code of a link that did not log in in time (RFC 6455 §7.4.1: policy violation). */
+export const LOGIN_DEADLINE_CLOSE = 1008;
+
 /**
  * The hub's end of the room links held by this process: the version check on upgrade, one session per socket,
  * requests validated and dispatched by `op`, and the heartbeat that notices a room that vanished without closing.
@@ -37,6 +62,7 @@ export class LinkServer implements LinkRegistry {
     private readonly logger: Logger,
     private readonly onClose: (session: LinkSession) => void,
     private readonly heartbeatMs = 10_000,
+    readonly limits: LinkLimits = DEFAULT_LINK_LIMITS,
   ) {
     this.wss = new WebSocketServer({
       noServer: true,
@@ -61,6 +87,17 @@ export class LinkServer implements LinkRegistry {
         `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nUpgrade: websocket\r\n` +
           `Sec-WebSocket-Protocol: ${LINK_SUBPROTOCOL}\r\nContent-Type: application/json\r\n` +
           `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      return;
+    }
+    let pending = 0;
+    for (const session of this.sessions) if (!session.loggedIn) pending += 1;
+    if (pending >= this.limits.maxPendingLinks) {
+      const status = HttpStatus.ServiceUnavailable;
+      const body = JSON.stringify({ error: 'too many links waiting to log in', errorCode: status });
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nRetry-After: 10\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
       return;
     }
@@ -116,11 +153,47 @@ export class LinkServer implements LinkRegistry {
     const session = new LinkSession(ws, address);
     this.sessions.add(session);
     session.heartbeat = keepAlive(ws, this.heartbeatMs, () => ws.terminate());
-    // Requests of one link are handled in order (docs/hub-protocol.md).
+    // A link that has not logged in within the deadline costs the hub nothing more.
+    const deadline = setTimeout(() => {
+      if (session.loggedIn) return;
+      this.logger.info({ address, room: session.room }, 'link closed: no login within the deadline');
+      ws.close(LOGIN_DEADLINE_CLOSE, 'log in first');
+      // A peer that does not answer the close handshake is cut a moment later.
+      setTimeout(() => ws.terminate(), 2000).unref();
+    }, this.limits.loginDeadlineMs);
+    deadline.unref();
+    // Requests of one link are handled in order (docs/hub-protocol.md). Beyond a few queued, the hub stops reading
+    // the socket until they are handled: the sender meets TCP back-pressure, the hub's memory stays flat.
     const queue = new SerialQueue((error) => this.logger.error({ err: error }, 'link message failed'));
-    ws.on('message', (data) => queue.push(() => this.receive(session, data.toString())));
+    let paused = false;
+    const handled = () => {
+      if (paused && queue.length <= this.limits.maxQueuedFrames / 2) {
+        paused = false;
+        ws.resume();
+      }
+    };
+    ws.on('message', (data: Buffer) => {
+      if (!session.loggedIn && data.length > this.limits.maxFrameBeforeLogin) {
+        ws.close(FRAME_TOO_BIG_CLOSE, 'log in first');
+        ws.terminate();
+        return;
+      }
+      queue.push(async () => {
+        try {
+          await this.receive(session, data.toString());
+        } finally {
+          // After this task has left the queue's count.
+          setImmediate(handled);
+        }
+      });
+      if (!paused && queue.length >= this.limits.maxQueuedFrames) {
+        paused = true;
+        ws.pause();
+      }
+    });
     ws.on('error', (error) => this.logger.debug({ err: error.message }, 'link socket error'));
     ws.on('close', () => {
+      clearTimeout(deadline);
       this.sessions.delete(session);
       this.setToken(session, null);
       this.onClose(session);

@@ -77,7 +77,7 @@ export class Offers {
     };
     // A body this account uploaded before is not uploaded again; a conference send is "uploaded" at once then.
     // Another account's copy counts for nothing: this sender streams the whole body (BodyOwnership).
-    if (confId && (await ownership.owns(sender.name, args.sha256))) send.uploaded = true;
+    if (confId && (await ownership.owns(sender.name, args.sha256, args.fileSize))) send.uploaded = true;
     const offers: OfferRow[] = recipients.map((recipient) => ({
       offerId: randomUUID(),
       sendId: send.sendId,
@@ -164,7 +164,7 @@ export class Offers {
       );
     // Other rooms logged in as the same account see it taken.
     links.pushTo(session.peerId!, 'offer.state', { offerId, state: 'cancelled' }, session);
-    if (!send.uploaded && (await ownership.owns(send.sender, send.sha256))) {
+    if (!send.uploaded && (await ownership.owns(send.sender, send.sha256, send.fileSize))) {
       await this.repo.updateSend(send.sendId, { uploaded: true });
     }
     await views.pushSendState(send.sendId);

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type as T } from '@sinclair/typebox';
 import type { Logger } from 'pino';
@@ -8,6 +8,8 @@ import { BlobError } from './blob-store.js';
 import type { Bodies } from './bodies.js';
 import { bearerOf, requireBearer } from './body-bearer.js';
 import type { BodyOwnership } from './body-ownership.js';
+import { BodySlots } from './body-slots.js';
+import type { Quotas } from './quotas.js';
 import type { BodyNeeds } from './body-needs.js';
 import { resumeOffset } from './byte-range.js';
 import { refuse, refuseInvalid } from './http-refusal.js';
@@ -44,7 +46,13 @@ export interface RelayParts {
   outcomes: UploadOutcomes;
   stats: HubStats;
   logger: Logger;
+  /** Bounds on the body requests running per link and per account (default: DEFAULT_BODY_SLOTS). */
+  slots?: BodySlots;
+  /** The per-account quota of bytes held; without it, none. */
+  quotas?: Quotas;
 }
+
+const BUSY = 'too many body transfers under way for this room or account: try again shortly';
 
 /**
  * The hub's body routes (docs/hub-protocol.md, "Bodies"): a sender's room uploads resumably (HEAD tells the
@@ -54,6 +62,17 @@ export interface RelayParts {
  */
 export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
   const { repo, bodies, ownership, needs, outcomes, stats, logger } = parts;
+  const slots = parts.slots ?? new BodySlots();
+  /** Takes a slot for the request, released when its connection closes; false (429 sent) when none is free. */
+  const slotFor = (request: FastifyRequest, reply: FastifyReply, kind: 'GET' | 'PATCH'): boolean => {
+    const release = slots.take(bearerOf(request), kind);
+    if (!release) {
+      void refuse(reply, HttpStatus.TooManyRequests, BUSY, { 'retry-after': '2' });
+      return false;
+    }
+    reply.raw.once('close', release);
+    return true;
+  };
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();
   routes.addContentTypeParser('application/offset+octet-stream', (_request, _payload, done) => done(null));
   const preValidation = requireBearer(parts.links);
@@ -73,7 +92,8 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
       }
       // What this sender's own bytes hold: another account's copy of the body tells it nothing.
       const held = await ownership.held(send);
-      const complete = held === send.fileSize && (await ownership.owns(send.sender, send.sha256));
+      const complete =
+        held === send.fileSize && (await ownership.owns(send.sender, send.sha256, send.fileSize));
       return reply
         .headers({ [UPLOAD_OFFSET_HEADER]: String(held), [BLOB_COMPLETE_HEADER]: complete ? '1' : '0' })
         .code(HttpStatus.NoContent)
@@ -99,7 +119,7 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
       if (!send || send.sender !== bearerOf(request).account || send.sha256 !== sha) {
         return refuse(reply, HttpStatus.NotFound, NO_SUCH_SEND);
       }
-      const owned = await ownership.owns(send.sender, sha);
+      const owned = await ownership.owns(send.sender, sha, send.fileSize);
       if (!(await needs.uploadTarget(send.sender, sha))) {
         reply.header(UPLOAD_OFFSET_HEADER, String(owned ? send.fileSize : 0));
         return owned
@@ -111,6 +131,15 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
         await outcomes.completed(sha, send.sender);
         reply.header(UPLOAD_OFFSET_HEADER, String(send.fileSize));
         return reply.code(HttpStatus.NoContent).send();
+      }
+      if (!slotFor(request, reply, 'PATCH')) return reply;
+      const overQuota = await parts.quotas?.refusal(send.sender, sha, send.fileSize);
+      if (overQuota) {
+        // The send fails for its sender and every recipient; nothing of it is kept (docs/security.md, "Quotas").
+        logger.warn({ sender: send.sender, sendId: send.sendId }, overQuota);
+        await bodies.discardUpload({ sha256: sha, uploader: send.sender }).catch(() => undefined);
+        await outcomes.failed(sha, send.sender);
+        return refuse(reply, HttpStatus.InsufficientStorage, overQuota, { connection: 'close' });
       }
       stats.uploadsStarted += 1;
       const upload = { sha256: sha, uploader: send.sender };
@@ -131,23 +160,29 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
             await outcomes.mismatched(sha, send.sender);
             return refuse(reply, HttpStatus.UnprocessableContent, error.message);
           }
-          if (error.kind !== 'full') {
-            return refuse(reply, UPLOAD_REFUSAL[error.kind], error.message, {
-              [UPLOAD_OFFSET_HEADER]: String(error.held),
+          if (error.kind === 'full') {
+            // Not "the sender went away": nothing will make room by itself, so the send fails on every side now,
+            // and what it held is dropped to give the space back. A later send works once there is room again.
+            logger.error({ sha, sender: send.sender }, 'upload failed: the hub has no room for this body');
+            await bodies.discardUpload(upload).catch(() => undefined);
+            await outcomes.failed(sha, send.sender);
+            return refuse(reply, HttpStatus.InsufficientStorage, 'the hub has no room for this body', {
               connection: 'close',
             });
           }
+          return refuse(reply, UPLOAD_REFUSAL[error.kind], error.message, {
+            [UPLOAD_OFFSET_HEADER]: String(error.held),
+            connection: 'close',
+          });
         }
         return interrupted(reply, error, sha);
       }
     },
   );
 
-  /** The sender went away mid-body (or the store is full): what arrived is kept, the next upload resumes from it. */
+  /** The sender went away mid-body: what arrived is kept, the next upload resumes from it. */
   function interrupted(reply: FastifyReply, error: unknown, sha: string) {
-    if (error instanceof BlobError)
-      logger.warn({ err: error.message, sha }, 'upload stopped: the store is full');
-    else logger.debug({ err: error instanceof Error ? error.message : error, sha }, 'upload interrupted');
+    logger.debug({ err: error instanceof Error ? error.message : error, sha }, 'upload interrupted');
     return reply.code(HttpStatus.ClientClosedRequest).send();
   }
 
@@ -179,6 +214,7 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
           `range starts past the end (${send.fileSize} bytes)`,
         );
       }
+      if (!slotFor(request, reply, 'GET')) return reply;
       const controller = new AbortController();
       request.raw.on('close', () => controller.abort());
       const upload = { sha256: send.sha256, uploader: send.sender };

@@ -5,13 +5,21 @@ import { LinkOpError } from './link-op-error.js';
 import type { LinkRegistry } from './link-registry.js';
 import type { HubIdentity } from './hub-identity.js';
 import type { Logins } from './logins.js';
+import { LoginRefused, type LoginLimiter } from './login-limits.js';
 
 /** hello, login, logout: who a room is and who it is logged in as (docs/hub-protocol.md). */
 export function registerSessionOps(
   links: LinkRegistry,
-  parts: { identity: HubIdentity; accounts: Accounts; logins: Logins; logger: Logger },
+  parts: {
+    identity: HubIdentity;
+    accounts: Accounts;
+    logins: Logins;
+    logger: Logger;
+    /** The brute-force limits; without one, logins are checked without them. */
+    limiter?: LoginLimiter;
+  },
 ): void {
-  const { identity, accounts, logins, logger } = parts;
+  const { identity, accounts, logins, logger, limiter } = parts;
   links.register('hello', (session, args) => {
     session.room = args.room;
     session.instance = args.instance;
@@ -22,8 +30,24 @@ export function registerSessionOps(
     if (session.loggedIn) throw new LinkOpError('conflict', `already logged in as ${session.peerId}`);
     let account;
     try {
-      account = await accounts.authenticate(args.login, args.password);
+      const authenticate = () => accounts.authenticate(args.login, args.password);
+      // Counted under the name as given (lower-cased), whether or not such an account exists.
+      const name = accounts.nameOf(args.login) ?? args.login.trim().toLowerCase();
+      const outcome = limiter
+        ? await limiter.attempt(
+            session.address,
+            name,
+            () => settled(authenticate()),
+            (done) => done.ok,
+          )
+        : await settled(authenticate());
+      if (!outcome.ok) throw outcome.error;
+      account = outcome.value;
     } catch (error) {
+      if (error instanceof LoginRefused) {
+        logger.warn({ room: session.room, address: session.address }, 'login refused by the limits');
+        throw new LinkOpError('locked', error.message);
+      }
       if (error instanceof AccountError) {
         const code = error.code === 'bad_request' || error.code === 'conflict' ? 'bad_request' : error.code;
         throw new LinkOpError(code, error.message);
@@ -46,4 +70,15 @@ export function registerSessionOps(
     logins.end(session);
     return {};
   });
+}
+
+/** A promise's outcome as a value: the limiter counts a wrong password without it being thrown through it. */
+async function settled<T>(
+  promise: Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  try {
+    return { ok: true, value: await promise };
+  } catch (error) {
+    return { ok: false, error };
+  }
 }

@@ -34,6 +34,14 @@ export class UploadOutcomes {
    * all in one transaction; the rooms are told after it.
    */
   async mismatched(sha256: string, uploader: string): Promise<void> {
+    return this.failed(sha256, uploader);
+  }
+
+  /**
+   * `uploader`'s upload of a body cannot go on (its check failed, the store is full, the account is over its
+   * quota): its sends of that body fail for the sender and every recipient, in one transaction.
+   */
+  async failed(sha256: string, uploader: string): Promise<void> {
     const now = this.clock.now();
     const { sends, offers } = await this.repo.transaction(async (tx) => {
       const failed = { sends: [] as string[], offers: [] as OfferRow[] };
