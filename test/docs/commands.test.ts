@@ -10,7 +10,10 @@ interface Quoted {
   words: string[];
 }
 
-/** Splits a shell command line into words: quotes group, `#` starts a comment, `>`/`|` end the command. */
+/**
+ * Splits a shell command line into words: quotes group, `#` starts a comment, `>`/`|`/`&` end the command, a
+ * trailing backslash (the command goes on in the next line) is dropped.
+ */
 function shellWords(text: string): string[] {
   const words: string[] = [];
   let word: string | null = null;
@@ -25,13 +28,20 @@ function shellWords(text: string): string[] {
     } else if (/\s/.test(char)) {
       if (word !== null) words.push(word);
       word = null;
-    } else if ((char === '#' && word === null) || char === '|' || char === '>' || char === ')') {
+    } else if (
+      (char === '#' && word === null) ||
+      char === '|' ||
+      char === '>' ||
+      char === ')' ||
+      char === '&'
+    ) {
       break;
     } else {
       word = (word ?? '') + char;
     }
   }
   if (word !== null) words.push(word);
+  if (words.at(-1) === '\\') words.pop();
   return words;
 }
 

@@ -22,7 +22,7 @@ async function helpOptions(args: string[]): Promise<Map<string, HelpOption>> {
   }
   const options = new Map<string, HelpOption>();
   for (const entry of entries) {
-    const flag = /--[a-z][a-z-]*/.exec(entry.split(/\s{2,}/)[0])?.[0];
+    const flag = /--[a-z][a-z0-9-]*/.exec(entry.split(/\s{2,}/)[0])?.[0];
     if (!flag || flag === '--help') continue;
     const env = /env: (ROOMFILES_[A-Z_]+)\)/.exec(entry)?.[1] ?? null;
     const fallback = /\(default: ("[^"]*"|[^,)]+)/.exec(entry)?.[1]?.replace(/^"|"$/g, '') ?? null;
@@ -51,7 +51,7 @@ function tables(): Map<string, Row[]> {
     const [flagCell, envCell, defaultCell] = [cells[1], cells[2], cells[3]];
     const row: Row = {
       line: piece.line,
-      flags: [...flagCell.matchAll(/--[a-z][a-z-]*/g)].map((match) => match[0]),
+      flags: [...flagCell.matchAll(/--[a-z][a-z0-9-]*/g)].map((match) => match[0]),
       envs: [...envCell.matchAll(/ROOMFILES_[A-Z_]+/g)].map((match) => match[0]),
       envElided: envCell.includes('…'),
       defaults: defaultCell.split(' / ').map((value) => value.replace(/`/g, '').trim()),
