@@ -15,7 +15,6 @@ export const HttpStatus = {
   ServiceUnavailable: 503,
   InsufficientStorage: 507,
   ClientClosedRequest: 499,
-  ServiceUnavailable: 503,
 } as const;
 
 export type HttpStatus = (typeof HttpStatus)[keyof typeof HttpStatus];

@@ -24,7 +24,6 @@ import { HttpStatus } from './http-status.js';
 import type { HubIdentity } from './hub-identity.js';
 import { ClusterLinks } from './cluster-links.js';
 import type { LinkRegistry } from './link-registry.js';
-import { LinkServer } from './link-server.js';
 import { PostgresCluster } from './postgres-cluster.js';
 import { PostgresHubRepository } from './postgres-repository.js';
 import { DEFAULT_LINK_LIMITS, LinkServer, type LinkLimits } from './link-server.js';
