@@ -24,7 +24,7 @@ async function helpOptions(args: string[]): Promise<Map<string, HelpOption>> {
   for (const entry of entries) {
     const flag = /--[a-z][a-z0-9-]*/.exec(entry.split(/\s{2,}/)[0])?.[0];
     if (!flag || flag === '--help') continue;
-    const env = /env: (ROOMFILES_[A-Z_]+)\)/.exec(entry)?.[1] ?? null;
+    const env = /env: (ROOMFILES_[A-Z0-9_]+)\)/.exec(entry)?.[1] ?? null;
     const fallback = /\(default: ("[^"]*"|[^,)]+)/.exec(entry)?.[1]?.replace(/^"|"$/g, '') ?? null;
     options.set(flag, { flag, env, default: fallback });
   }
@@ -52,7 +52,7 @@ function tables(): Map<string, Row[]> {
     const row: Row = {
       line: piece.line,
       flags: [...flagCell.matchAll(/--[a-z][a-z0-9-]*/g)].map((match) => match[0]),
-      envs: [...envCell.matchAll(/ROOMFILES_[A-Z_]+/g)].map((match) => match[0]),
+      envs: [...envCell.matchAll(/ROOMFILES_[A-Z0-9_]+/g)].map((match) => match[0]),
       envElided: envCell.includes('…'),
       defaults: defaultCell.split(' / ').map((value) => value.replace(/`/g, '').trim()),
     };

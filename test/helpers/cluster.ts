@@ -207,7 +207,14 @@ export class Cluster {
   async close(): Promise<void> {
     if (!unclosed.delete(this)) return;
     for (const connection of this.connections) connection.close();
-    for (const proc of this.processes) await proc.kill();
+    // Tests may also set `hub` or a room's process themselves (a hub with other flags): those are killed too.
+    const all = new Set([
+      ...this.processes,
+      ...[...this.rooms.values()].map((room) => room.proc),
+      ...this.hubs.values(),
+    ]);
+    if (this.hub) all.add(this.hub);
+    for (const proc of all) await proc.kill();
     this.root.cleanup();
   }
 }
