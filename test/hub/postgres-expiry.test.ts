@@ -75,7 +75,9 @@ test('offer expiry skips its pass while another hub process sharing the database
   held.release();
   await held.ran;
   await hub.expiry.expire();
-  assert.equal((await hub.repo.getOffer(offerId))?.state, 'expired');
+  // Expired — or already pruned: once both rooms have acknowledged the end, the hub drops the rows (pruneFinished).
+  const after = (await hub.repo.getOffer(offerId))?.state;
+  assert.ok(after === 'expired' || after === undefined, `the offer is ${after}`);
   await bob.rec.waitFor('fileRequestStatusChanged', (m) => m.fileRequestId === requestId && m.status === 0);
   assert.deepEqual(bob.rec.statuses(requestId), [0], 'one expiry, announced once');
 });
