@@ -150,13 +150,23 @@ export async function startUp(
     const added = await runCli(['hub', 'conference', 'add', cid, '--data', hubData]);
     assert.equal(added.code, 0, added.stderr);
   }
-  const hubPort = await freePort();
-  const base = await freePortBlock([0, 1, 2, 10, 11, 12]);
-  const args = ['up', '--data', data, '--hub-port', String(hubPort), '--port-base', String(base)];
-  if (options.pin) args.push('--pin', options.pin);
-  const up = new CliProcess(args);
-  stopWithBed(bed, up);
-  const stdout = await up.ready(/^ready in \d+ ms/, 30_000);
+  // Ports found free may be taken by another test file before `up` binds them: then `up` says so, and we try anew.
+  let up: CliProcess;
+  let stdout = '';
+  for (let attempt = 1; ; attempt += 1) {
+    const hubPort = await freePort();
+    const base = await freePortBlock([0, 1, 2, 10, 11, 12]);
+    const args = ['up', '--data', data, '--hub-port', String(hubPort), '--port-base', String(base)];
+    if (options.pin) args.push('--pin', options.pin);
+    up = new CliProcess(args);
+    stopWithBed(bed, up);
+    try {
+      stdout = await up.ready(/^ready in \d+ ms/, 30_000);
+      break;
+    } catch (error) {
+      if (attempt >= 3 || !/already in use/.test(up.stderr)) throw error;
+    }
+  }
   const hub = /^roomfiles is up \(hub on 127\.0\.0\.1:(\d+), domain (\S+)\)$/m.exec(stdout);
   assert.ok(hub, stdout);
   const rooms: Record<string, UpRoom> = {};
