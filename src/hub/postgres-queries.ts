@@ -157,7 +157,9 @@ export abstract class PostgresQueries implements HubQueries {
   }
 
   async sendsBySender(sender: string): Promise<SendRow[]> {
-    return (await this.all('SELECT * FROM sends WHERE sender = ? ORDER BY created_at, send_id', [sender])).map(toSend);
+    return (
+      await this.all('SELECT * FROM sends WHERE sender = ? ORDER BY created_at, send_id', [sender])
+    ).map(toSend);
   }
 
   async sendsBySha(sha256: string): Promise<SendRow[]> {

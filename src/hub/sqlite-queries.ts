@@ -148,7 +148,9 @@ export abstract class SqliteQueries implements HubQueries {
   sendsBySender(sender: string): Promise<SendRow[]> {
     return this.run(() => {
       return (
-        this.db.prepare('SELECT * FROM sends WHERE sender = ? ORDER BY created_at, send_id').all(sender) as Row[]
+        this.db
+          .prepare('SELECT * FROM sends WHERE sender = ? ORDER BY created_at, send_id')
+          .all(sender) as Row[]
       ).map(toSend);
     });
   }
