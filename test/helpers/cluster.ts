@@ -107,7 +107,21 @@ export class Cluster {
 
   /** Starts the hub (again, after a kill: on the same port and data); `extra` flags and `env` for its variants. */
   async startHub(options: { extra?: string[]; env?: Record<string, string> } = {}): Promise<void> {
-    if (!this.hubPort) this.hubPort = await freePort();
+    // A first start on a port found free may lose it to another test file meanwhile: then it takes another one.
+    if (!this.hubPort) {
+      for (let attempt = 1; ; attempt += 1) {
+        this.hubPort = await freePort();
+        try {
+          return await this.startHubOnce(options);
+        } catch (error) {
+          if (attempt >= 3 || !/already in use/.test(this.hub?.stderr ?? '')) throw error;
+        }
+      }
+    }
+    await this.startHubOnce(options);
+  }
+
+  private async startHubOnce(options: { extra?: string[]; env?: Record<string, string> }): Promise<void> {
     this.hub = this.track(
       new CliProcess(
         [

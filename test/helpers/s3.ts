@@ -1,3 +1,4 @@
+import { after } from 'node:test';
 import { S3Client } from '@aws-sdk/client-s3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -27,12 +28,22 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
  * An S3 endpoint on loopback: s3rver (npm) as a child process, its objects in a temporary directory, with one
  * bucket made at start. `stop` and `start` again on the same port and directory are an outage of the endpoint.
  */
+/** Every endpoint started in this test file: stopped at its end even when a test failed before its own `stop()`. */
+const running = new Set<S3Server>();
+if (process.env.NODE_TEST_CONTEXT) {
+  after(async () => {
+    for (const server of [...running]) await server.close();
+  });
+}
+
 export class S3Server {
   readonly dir = tempDir('roomfiles-s3-');
   port = 0;
   private child: ChildProcess | null = null;
 
-  private constructor(readonly bucket: string) {}
+  private constructor(readonly bucket: string) {
+    running.add(this);
+  }
 
   static async start(bucket = 'roomfiles'): Promise<S3Server> {
     const server = new S3Server(bucket);
