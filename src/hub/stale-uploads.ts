@@ -15,6 +15,7 @@ export class StaleUploads {
   private unsubscribeClock: (() => void) | undefined;
   private readonly seen = new Map<string, { held: number; since: number }>();
   private running = false;
+  private again = false;
 
   constructor(
     private readonly parts: {
@@ -41,7 +42,11 @@ export class StaleUploads {
   }
 
   async sweep(): Promise<void> {
-    if (this.running) return;
+    // A sweep asked for during one (a clock jump) runs after it, never dropped: it may see what the running one cannot.
+    if (this.running) {
+      this.again = true;
+      return;
+    }
     this.running = true;
     const { repo, bodies, outcomes, clock, logger, idleMs } = this.parts;
     const now = clock.now();
@@ -73,6 +78,10 @@ export class StaleUploads {
       logger.error({ err: error }, 'stale upload sweep failed');
     } finally {
       this.running = false;
+      if (this.again) {
+        this.again = false;
+        void this.sweep();
+      }
     }
   }
 }
