@@ -91,7 +91,13 @@ test('a hub with a full store fails the send for the sender and the recipient, l
   await bob.until('offer failed', () =>
     bob.pushesNamed('offer.state').some((s) => s.offerId === offerId && s.state === 'failed'),
   );
-  assert.equal((await bobReading).whole, false, "bob's download ends instead of waiting");
+  // Bob's GET races alice's PATCH: begun before the store filled, it is cut (never ended as whole); reaching the hub
+  // after the send failed, it is refused. Either way it ends, and never as a whole body.
+  const reading = await bobReading;
+  assert.ok(
+    reading.status >= 400 || !reading.whole,
+    `bob's download ends instead of waiting, and not as a whole body (${reading.status}, whole ${reading.whole})`,
+  );
   assert.ok(
     lines.some((line) => line.level === 50 && /no room/.test(line.msg)),
     'logged at error level',
