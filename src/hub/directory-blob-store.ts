@@ -86,11 +86,24 @@ export class DirectoryBlobStore implements BlobStore {
         onHeld(chunk);
       },
     });
+    // When the sender's connection breaks (or it sends a byte too many), the chunks that arrived before are a
+    // correct prefix of the body: the sink writes and syncs them before the error is passed on, so the sender
+    // resumes after them instead of sending again what was queued for the disk (up to the sink's 4 MiB).
+    let cut: unknown = null;
+    async function* untilCut() {
+      try {
+        yield* chunks;
+      } catch (error) {
+        cut = error;
+      }
+    }
     try {
-      await pipeline(chunks, sink);
+      await pipeline(untilCut(), sink);
     } catch (error) {
       throw asStoreError(error, held);
     }
+    if (cut instanceof BlobError) throw new BlobError(cut.kind, cut.message, held);
+    if (cut !== null) throw cut instanceof Error ? cut : new Error(String(cut));
     return held;
   }
 
