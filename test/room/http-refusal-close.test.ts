@@ -1,12 +1,11 @@
 import { test, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { connect, type AddressInfo, type Socket } from 'node:net';
-import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { TestBed } from '../helpers/harness.js';
 import { eventually, listDir, multipartFraming, uploadMultipart, waitUntil } from '../helpers/http.js';
-import type { Room } from '../../src/room/room.js';
+import { CHUNK, RawConnection, chunked, head, type ParsedResponse } from '../helpers/raw-http.js';
 import { buildHttpServer } from '../../src/room/http-server.js';
 import { OriginPolicy } from '../../src/room/origin-policy.js';
 import { silentLogger } from '../../src/common/logger.js';
@@ -23,102 +22,11 @@ const bed = new TestBed();
 after(() => bed.close());
 
 const MiB = 1024 * 1024;
-const CHUNK = 64 * 1024;
 
 async function roomWithToken(options: Parameters<TestBed['room']>[0] = {}) {
   const room = await bed.room(options);
   const api = await bed.connect(room);
   return { room, api, token: api.tokenForHttpServer };
-}
-
-interface ParsedResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** One raw HTTP/1.1 connection: what it received, how it ended, and how many bytes it wrote. */
-class RawConnection {
-  private readonly received: Buffer[] = [];
-  error: Error | undefined;
-  ended = false;
-  closed = false;
-  written = 0;
-
-  private constructor(readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => this.received.push(chunk));
-    socket.on('error', (error) => (this.error ??= error));
-    socket.on('end', () => (this.ended = true));
-    socket.on('close', () => (this.closed = true));
-  }
-
-  static async open(to: Room | number, allowHalfOpen = false): Promise<RawConnection> {
-    const port = typeof to === 'number' ? to : to.httpPort;
-    const socket = connect({ host: '127.0.0.1', port, allowHalfOpen });
-    await once(socket, 'connect');
-    return new RawConnection(socket);
-  }
-
-  /** Writes with backpressure; false once the connection is gone. */
-  async write(data: Buffer | string): Promise<boolean> {
-    if (this.socket.destroyed || this.socket.writableEnded) return false;
-    const bytes = Buffer.from(data);
-    const flushed = this.socket.write(bytes);
-    this.written += bytes.length;
-    if (!flushed) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.socket.off('drain', done);
-          this.socket.off('close', done);
-          resolve();
-        };
-        this.socket.on('drain', done);
-        this.socket.on('close', done);
-      });
-    }
-    return !this.socket.destroyed;
-  }
-
-  /** Writes `bytes` of random body in chunks, `frame` wrapping each (chunked encoding); false if cut before. */
-  async writeBody(bytes: number, frame: (chunk: Buffer) => Buffer = (chunk) => chunk): Promise<boolean> {
-    for (let sent = 0; sent < bytes; sent += CHUNK) {
-      if (!(await this.write(frame(randomBytes(Math.min(CHUNK, bytes - sent)))))) return false;
-    }
-    return true;
-  }
-
-  /** The responses received so far, in order (each with a Content-Length, as the room sends them). */
-  responses(): ParsedResponse[] {
-    const all = Buffer.concat(this.received).toString('latin1');
-    const parsed: ParsedResponse[] = [];
-    let at = 0;
-    while (at < all.length) {
-      const headEnd = all.indexOf('\r\n\r\n', at);
-      if (headEnd < 0) break;
-      const [statusLine, ...lines] = all.slice(at, headEnd).split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const line of lines) {
-        const colon = line.indexOf(':');
-        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-      }
-      const length = Number(headers['content-length'] ?? 0);
-      parsed.push({
-        status: Number(statusLine.split(' ')[1]),
-        headers,
-        body: all.slice(headEnd + 4, headEnd + 4 + length),
-      });
-      at = headEnd + 4 + length;
-    }
-    return parsed;
-  }
-}
-
-const chunked = (chunk: Buffer) =>
-  Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]);
-
-function head(path: string, headers: Record<string, string>): string {
-  const lines = Object.entries({ host: '127.0.0.1', ...headers }).map(([name, value]) => `${name}: ${value}`);
-  return `POST ${path} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`;
 }
 
 function assertJsonRefusal(response: ParsedResponse | undefined, status: number): void {
@@ -177,7 +85,7 @@ describe('refusals while the body is still coming', () => {
       const { room, token } = await roomWithToken({ quotaBytes: MiB });
       // Half-open allowed: the client sends its whole body even after the room's end (as a client that reads the
       // answer only once it has sent its request does).
-      const connection = await RawConnection.open(room, true);
+      const connection = await RawConnection.open(room.httpPort, true);
       // A first upload keeps the connection open (keep-alive), as an HTTP client's pool reuses it.
       await connection.write(
         head(`/files/?token=${token}&name=small.txt`, {
@@ -226,7 +134,7 @@ describe('refusals while the body is still coming', () => {
 
   test('a client that keeps sending after the refusal is cut once a bounded amount has been read', async () => {
     const { room, token } = await roomWithToken();
-    const connection = await RawConnection.open(room);
+    const connection = await RawConnection.open(room.httpPort);
     // No route: the 404 is sent before the body, which declares a gigabyte.
     await connection.write(
       head(`/no-such-route?token=${token}`, {
@@ -282,7 +190,7 @@ describe('refusals while the body is still coming', () => {
 
   test('a small body refused on a route that keeps the connection is read in place: the connection stays', async () => {
     const { room, token } = await roomWithToken();
-    const connection = await RawConnection.open(room);
+    const connection = await RawConnection.open(room.httpPort);
     const body = randomBytes(1000);
     // 415: a type no parser takes; the body is small, so the connection is kept for the next request.
     await connection.write(
