@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { ServerOptions } from 'node:http';
 import type { Logger } from 'pino';
 import { createFastify } from '../common/fastify.js';
+import { lingerBeforeClose } from '../common/lingering-close.js';
 import { LINK_PATH } from '../protocol/hub-link.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { DEFAULT_HUB_PORT } from '../common/defaults.js';
@@ -196,6 +197,8 @@ export class Hub {
       // Over TLS Fastify hands `https` to https.createServer instead, which takes the same HTTP options.
       ...(options.tls ? { https: { ...options.tls, ...http } } : ({ http } as FastifyServerOptions)),
     });
+    // A refusal sent while a body is still coming (507, 413, 409) reaches the room: closed in stages, never reset.
+    lingerBeforeClose(this.app);
     registerStatusRoutes(this.app, {
       identity,
       stats,
