@@ -4,8 +4,11 @@ import { followBody, type RelayCounters } from './body-follower.js';
 import { BodySignals } from './body-signals.js';
 import { BodyUploads, type UploadLocks } from './body-uploads.js';
 
-/** One piece read ahead per recipient: ten recipients of one body hold tens, not hundreds, of MiB. */
-const READ_AHEAD = 2 << 20;
+/**
+ * One piece read ahead per recipient (the store's pieces are 256 KiB): a GET whose socket does not drain holds
+ * this and the piece its socket is writing, not more (300 unread GETs: docs/security.md, "Memory").
+ */
+const READ_AHEAD = 256 << 10;
 
 /**
  * The bodies at the hub (architecture.md, "Moving a file"), content-addressed by sha256: uploads verified into the
