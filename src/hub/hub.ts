@@ -6,6 +6,7 @@ import type { ServerOptions } from 'node:http';
 import type { Logger } from 'pino';
 import { createFastify } from '../common/fastify.js';
 import { lingerBeforeClose } from '../common/lingering-close.js';
+import { clientAddressOf } from '../common/trusted-proxy.js';
 import { LINK_PATH } from '../protocol/hub-link.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { DEFAULT_HUB_PORT } from '../common/defaults.js';
@@ -85,6 +86,11 @@ export interface HubOptions {
   idleTimeoutMs?: number;
   /** A partial upload with no new byte for this long is removed and its send fails (default 24 h). */
   partialIdleMs?: number;
+  /**
+   * Reverse proxies whose `X-Forwarded-For` is believed (addresses, CIDR ranges; `--trust-proxy`): the source
+   * address of the login limits and the logs. Default: none, the header is ignored.
+   */
+  trustProxy?: string[];
 }
 
 const HEADERS_TIMEOUT_MS = 10_000;
@@ -152,6 +158,7 @@ export class Hub {
       (session) => this.onLinkClosed(session),
       options.heartbeatMs,
       { ...DEFAULT_LINK_LIMITS, ...options.linkLimits },
+      clientAddressOf(options.trustProxy ?? []),
     ));
     const links: LinkRegistry = (this.registry = cluster
       ? new ClusterLinks(linkServer, cluster, logger)
@@ -193,6 +200,8 @@ export class Hub {
     this.app = createFastify(logger, {
       requestTimeout: 0,
       connectionTimeout: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+      // request.ip (the logs) follows the same trusted proxies as the link's source address; none by default.
+      ...(options.trustProxy?.length ? { trustProxy: options.trustProxy } : {}),
       // Fastify hands `http` to http.createServer; its options type declares it only for its HTTP overload.
       // Over TLS Fastify hands `https` to https.createServer instead, which takes the same HTTP options.
       ...(options.tls ? { https: { ...options.tls, ...http } } : ({ http } as FastifyServerOptions)),

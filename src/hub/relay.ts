@@ -30,6 +30,9 @@ const NO_SUCH_SEND = 'no such send';
 const NO_SUCH_OFFER = 'no such offer';
 const BAD_UPLOAD = `a sha256 path and a numeric ${UPLOAD_OFFSET_HEADER} header are required`;
 
+/** Why an upload fails on a full store: the 507's text, and the text the sender's room shows. */
+const NO_ROOM = 'the hub has no room for this body';
+
 /** Statuses of the refusals an upload can meet on its way into the store, with the offset to resume from. */
 const UPLOAD_REFUSAL = {
   busy: HttpStatus.Conflict,
@@ -138,7 +141,7 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
         // The send fails for its sender and every recipient; nothing of it is kept (docs/security.md, "Quotas").
         logger.warn({ sender: send.sender, sendId: send.sendId }, overQuota);
         await bodies.discardUpload({ sha256: sha, uploader: send.sender }).catch(() => undefined);
-        await outcomes.failed(sha, send.sender);
+        await outcomes.failed(sha, send.sender, overQuota);
         return refuse(reply, HttpStatus.InsufficientStorage, overQuota, { connection: 'close' });
       }
       stats.uploadsStarted += 1;
@@ -165,8 +168,8 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
             // and what it held is dropped to give the space back. A later send works once there is room again.
             logger.error({ sha, sender: send.sender }, 'upload failed: the hub has no room for this body');
             await bodies.discardUpload(upload).catch(() => undefined);
-            await outcomes.failed(sha, send.sender);
-            return refuse(reply, HttpStatus.InsufficientStorage, 'the hub has no room for this body', {
+            await outcomes.failed(sha, send.sender, NO_ROOM);
+            return refuse(reply, HttpStatus.InsufficientStorage, NO_ROOM, {
               connection: 'close',
             });
           }

@@ -5,6 +5,12 @@ import type { HubRepository } from './repository.js';
 import { isActive } from './send-status.js';
 import type { UploadOutcomes } from './upload-outcomes.js';
 
+/** What the sender's room is told of a send that failed this way. */
+function stalled(idleMs: number): string {
+  const span = idleMs % 3_600_000 === 0 ? `${idleMs / 3_600_000} h` : `${Math.round(idleMs / 1000)} s`;
+  return `the upload stalled: no new byte for ${span}, so the hub removed its partial body`;
+}
+
 /**
  * Partial uploads that stopped growing (docs/security.md, "Quotas"): one with no new byte for `idleMs` (24 h by
  * default) is removed and its send fails for the sender and every recipient, rather than holding disk until the
@@ -70,7 +76,7 @@ export class StaleUploads {
           logger.info({ sendId: send.sendId, held }, 'partial upload idle too long: removed, its send fails');
           this.seen.delete(key);
           await bodies.discardUpload(upload);
-          await outcomes.failed(sha256, send.sender);
+          await outcomes.failed(sha256, send.sender, stalled(idleMs));
         }
       }
       for (const key of this.seen.keys()) if (!looked.has(key)) this.seen.delete(key);
