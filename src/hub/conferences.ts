@@ -412,6 +412,8 @@ export class Conferences {
 
   /** Takes a room out of its conference now, telling the others (no reply to wait for). */
   private async leaveQuietly(instanceId: string, only?: MemberCondition): Promise<void> {
+    // Most logins and closed links concern a room in no conference: no transaction for them.
+    if (!(await this.repo.conferenceMemberOf(instanceId))) return;
     const pushes = await this.repo.transaction((tx) => this.leaveIn(tx, instanceId, only));
     this.push(pushes);
   }
