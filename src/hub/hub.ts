@@ -19,7 +19,7 @@ import type { BlobStore } from './blob-store.js';
 import { BodyOwnership } from './body-ownership.js';
 import { BodyNeeds } from './body-needs.js';
 import { registerConferenceOps } from './conference-ops.js';
-import { Conferences } from './conferences.js';
+import { Conferences, type PresenceLease } from './conferences.js';
 import { DatabaseProbe } from './database-probe.js';
 import { DirectoryBlobStore } from './directory-blob-store.js';
 import { HttpStatus } from './http-status.js';
@@ -91,6 +91,8 @@ export interface HubOptions {
    * address of the login limits and the logs. Default: none, the header is ignored.
    */
   trustProxy?: string[];
+  /** How often conference presence is renewed, and when a room not renewed is gone (default 5 s / 20 s). */
+  presenceLease?: PresenceLease;
 }
 
 const HEADERS_TIMEOUT_MS = 10_000;
@@ -167,7 +169,15 @@ export class Hub {
       options.blobStore ?? new DirectoryBlobStore(join(options.dataDir, 'blobs')));
     const bodies = (this.bodies = new Bodies(blobStore, cluster?.uploadLocks));
     if (cluster) bodies.signals.relay = (event) => cluster.publishBody(event);
-    const conferences = (this.conferences = new Conferences(repo, accounts, links));
+    const conferences = (this.conferences = new Conferences({
+      repo,
+      accounts,
+      links,
+      process: this.hubId,
+      logger,
+      lease: options.presenceLease,
+      alone: cluster === null,
+    }));
     const logins = (this.logins = new Logins(repo, accounts, links, conferences));
     const ownership = new BodyOwnership(repo, bodies);
     const views = new OfferViews(repo, ownership, accounts, links);
@@ -254,6 +264,7 @@ export class Hub {
         (event) => this.bodies.signals.receive(event),
       );
     }
+    await this.conferences.start();
     await this.app.ready();
     this.app.server.on('upgrade', (req, socket, head) => {
       const path = (req.url ?? '').split('?')[0];
@@ -274,6 +285,8 @@ export class Hub {
     this.stopWatchingAccounts();
     this.expiry.stop();
     this.staleUploads.stop();
+    // Its rooms leave their conferences (the others present are told) while the database is still there.
+    await this.conferences.stop().catch(() => undefined);
     this.links.close();
     this.app.server.closeAllConnections();
     await this.app.close();

@@ -148,6 +148,13 @@ export class LinkServer implements LinkRegistry {
     return sessions.length;
   }
 
+  /** Pushes to the room of this presence if this process holds its link; false when it does not. */
+  pushToRoom<P extends LinkPushName>(instanceId: string, name: P, fields: LinkPushFields<P>): boolean {
+    const session = this.sessionByInstance(instanceId);
+    session?.push(name, fields);
+    return session !== undefined;
+  }
+
   close(): void {
     for (const session of this.sessions) session.socket.terminate();
     this.sessions.clear();

@@ -27,6 +27,8 @@ export interface ClusterPush {
   peerId: string;
   name: string;
   fields: object;
+  /** For a push to one room only (a conference's): its presence, `peerId/instance`. */
+  instanceId?: string;
 }
 
 /** What goes over the channel: a push, or what became of an upload (for readers following it elsewhere). */
@@ -115,6 +117,9 @@ export class PostgresCluster {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // Pushes already made go out before the connections close (a process stopping in order tells the others
+    // that its rooms left their conferences).
+    await new Promise<void>((resolve) => this.outgoing.push(resolve));
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.unsubscribe?.();
     this.feed.stop();
@@ -128,10 +133,14 @@ export class PostgresCluster {
     await this.pool.end();
   }
 
-  /** Hands a push to every other process; they deliver it to the links they hold for `peerId`. */
-  publish(peerId: string, name: string, fields: object): void {
+  /**
+   * Hands a push to every other process; they deliver it to the links they hold for `peerId` (or, given
+   * `instanceId`, to that one room's link).
+   */
+  publish(peerId: string, name: string, fields: object, instanceId?: string): void {
     if (this.stopped) return;
-    this.send({ from: this.process, push: { peerId, name, fields } }, name);
+    const push = instanceId ? { peerId, name, fields, instanceId } : { peerId, name, fields };
+    this.send({ from: this.process, push }, name);
   }
 
   /** Hands what became of an upload to every other process (their readers following it). */

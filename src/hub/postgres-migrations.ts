@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { CONFERENCE_PRESENCE_SCHEMA } from './conference-presence-sql.js';
 import { HUB_SCHEMA } from './schema.js';
 
 /**
@@ -60,6 +61,12 @@ CREATE TABLE cluster_jobs (
   ran_at TIMESTAMPTZ NOT NULL
 );
 `,
+  },
+  {
+    version: 4,
+    name: 'running conferences: who is present (a lease per hub process) and who is invited',
+    // See src/hub/conference-presence-sql.ts and src/hub/conferences.ts.
+    sql: CONFERENCE_PRESENCE_SCHEMA,
   },
 ];
 
