@@ -237,11 +237,11 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
         );
       }
       if (!slotFor(request, reply, 'GET')) return reply;
-      const use = await using(reply, send.sha256);
+      // Kept going if the use's database connection drops (PostgreSQL restarted): a download does not depend on
+      // the database. Only a removal of a body nothing needs could then take it from under it, and end it.
+      await using(reply, send.sha256);
       const controller = new AbortController();
       request.raw.on('close', () => controller.abort());
-      // This process no longer holds the body against removals (its database connection dropped): the room resumes.
-      use.lost.addEventListener('abort', () => controller.abort(), { once: true });
       const upload = { sha256: send.sha256, uploader: send.sender };
       // The sender's own bytes only, until they were verified: never another account's copy of the body.
       const verified = async () =>
