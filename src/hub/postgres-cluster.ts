@@ -75,7 +75,7 @@ export class PostgresCluster {
   /** The catch-up under way, and whether another was asked for meanwhile (a second reconnect). */
   private catchingUp: Promise<void> | null = null;
   private catchUpAgain = false;
-  /** Notifications that came during the catch-up, delivered after it (bounded by what arrives in one catch-up). */
+  /** Notifications that came during the catch-up, delivered after it (at most CATCH_UP_PAGE of them). */
   private waiting: Array<[id: number, payload: string]> = [];
 
   constructor(
@@ -137,8 +137,11 @@ export class PostgresCluster {
       const colon = payload.indexOf(':');
       const id = Number(payload.slice(0, colon));
       // During a catch-up, newer messages wait for the older ones it delivers: the order stays the senders'.
-      if (this.catchingUp) this.waiting.push([id, payload.slice(colon + 1)]);
-      else this.receive(id, payload.slice(colon + 1));
+      if (this.catchingUp) {
+        // Bounded: past the bound they are dropped here and read from the log by one more catch-up pass.
+        if (this.waiting.length < CATCH_UP_PAGE) this.waiting.push([id, payload.slice(colon + 1)]);
+        else this.catchUpAgain = true;
+      } else this.receive(id, payload.slice(colon + 1));
     });
   }
 
@@ -191,10 +194,11 @@ export class PostgresCluster {
             'reading the pushes missed while not listening failed',
           );
         }
+        // What came meanwhile is newer than what the pass read; what was dropped (past the bound) newer still.
+        const waiting = this.waiting.sort((x, y) => x[0] - y[0]);
+        this.waiting = [];
+        for (const [id, payload] of waiting) this.receive(id, payload);
       } while (this.catchUpAgain && !this.stopped);
-      const waiting = this.waiting.sort((x, y) => x[0] - y[0]);
-      this.waiting = [];
-      for (const [id, payload] of waiting) this.receive(id, payload);
     })().finally(() => (this.catchingUp = null));
     return this.catchingUp;
   }
