@@ -71,6 +71,8 @@ async function twoHubs(
     store?: 'bucket' | 'directory';
     /** Every body removal either process makes, in order. */
     removals?: string[];
+    /** Every upload either process drops, in order. */
+    discards?: string[];
     hub?: Partial<HubOptions>;
   } = {},
 ) {
@@ -81,6 +83,14 @@ async function twoHubs(
   const directory = bed.dir('roomfiles-blobs-');
   const storeOf = (): BlobStore => {
     const store = options.store === 'directory' ? new DirectoryBlobStore(directory) : bucketStore(name);
+    const discards = options.discards;
+    if (discards) {
+      const discard = store.discard.bind(store);
+      store.discard = async (upload) => {
+        discards.push(`${upload.sha256}.${upload.uploader}`);
+        await discard(upload);
+      };
+    }
     const removals = options.removals;
     if (removals) {
       const remove = store.remove.bind(store);
@@ -430,3 +440,50 @@ for (const where of ['bucket', 'directory'] as const) {
     },
   );
 }
+
+test(
+  'two processes sweeping stale partials at once (a clock jump past the idle time) leave alone an upload a writer holds on either, and drop it once when the writer is gone: its send fails once',
+  { timeout: 60_000 },
+  async (t) => {
+    const clock = new ManualClock();
+    const discards: string[] = [];
+    const hubs = await twoHubs(t, { discards, hub: { clock, partialIdleMs: HOUR } });
+    if (!hubs) return;
+    const body = randomBytes(1024 * 1024);
+    const send = await acceptedSend(hubs, body);
+    const upload = { sha256: send.sha256, uploader: 'alice' };
+    const sweepBoth = () => Promise.all([hubs.a.staleUploads.sweep(), hubs.b.staleUploads.sweep()]);
+
+    // alice's upload through hub A stalls with its request open: the writer holds the upload.
+    const writing = openPatch(hubs.a.port, send.token, `${BLOB_PATH}/${send.sha256}?send=${send.sendId}`, 0);
+    writing.req.write(body.subarray(0, 4 * PART));
+    await until('the first bytes stored', async () => (await hubs.store.held(upload)) >= 4 * PART);
+    await sweepBoth();
+    clock.advance(2 * HOUR);
+    await sweepBoth();
+    await sweepBoth();
+    assert.deepEqual(discards, [], 'an upload a writer holds is not stale, on any process');
+    assert.equal(await hubs.store.held(upload), 4 * PART);
+
+    // The sender goes away: no one holds the upload any more, and it stays idle past the limit.
+    writing.req.destroy();
+    await writing.answer.catch(() => undefined);
+    await until('hub A to let go of the upload', async () => {
+      await sweepBoth();
+      clock.advance(2 * HOUR);
+      await sweepBoth();
+      return discards.length > 0;
+    });
+    await sweepBoth();
+    assert.deepEqual(discards, [`${send.sha256}.alice`], 'dropped once');
+    assert.equal(await hubs.store.held(upload), 0);
+    await waitFor("the failure on bob's link", () =>
+      send.bob.pushes.find((push) => push.push === 'offer.state' && push.state === 'failed'),
+    );
+    assert.equal(
+      send.bob.pushes.filter((push) => push.push === 'offer.state' && push.state === 'failed').length,
+      1,
+      'failed once',
+    );
+  },
+);
