@@ -81,8 +81,8 @@ async function readPassword(given: string | undefined): Promise<string> {
   return line;
 }
 
-/** The store of `--blobs`; a location it cannot use is the user's error, said in one sentence. */
-async function openBlobs(options: { blobs: string; s3Endpoint?: string; s3ForcePathStyle?: boolean }) {
+/** The store of `--blobs`; a location it cannot use is the user's error, said in one sentence (also `up`'s). */
+export async function openBlobs(options: { blobs: string; s3Endpoint?: string; s3ForcePathStyle?: boolean }) {
   // The AWS SDK is loaded only for a hub whose bodies are in S3.
   const { openBlobStore } = await import('../hub/blob-store-config.js');
   try {

@@ -167,7 +167,7 @@ export class Hub {
       : linkServer);
     const blobStore: BlobStore = (this.blobStore =
       options.blobStore ?? new DirectoryBlobStore(join(options.dataDir, 'blobs')));
-    const bodies = (this.bodies = new Bodies(blobStore, cluster?.uploadLocks));
+    const bodies = (this.bodies = new Bodies(blobStore, cluster?.uploadLocks, cluster?.bodyUses));
     if (cluster) bodies.signals.relay = (event) => cluster.publishBody(event);
     const conferences = (this.conferences = new Conferences({
       repo,
@@ -243,9 +243,11 @@ export class Hub {
       repo,
       bodies,
       outcomes,
+      needs,
       clock,
       logger,
       idleMs: options.partialIdleMs ?? DAY,
+      claim: cluster ? (everyMs) => cluster.claim('stale-uploads', everyMs) : undefined,
     });
   }
 

@@ -38,6 +38,8 @@ const UPLOAD_REFUSAL = {
   busy: HttpStatus.Conflict,
   offset: HttpStatus.Conflict,
   too_large: HttpStatus.ContentTooLarge,
+  // The hub lost its lock on the upload (its database connection dropped): the room retries from the offset.
+  lost: HttpStatus.ServiceUnavailable,
 } as const;
 
 export interface RelayParts {
@@ -75,6 +77,25 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
     }
     reply.raw.once('close', release);
     return true;
+  };
+  /**
+   * Marks the body in use until the request's connection closes (no removal on any process takes it meanwhile),
+   * and then removes it if nothing needs it any more: a removal skipped for this request is done here.
+   */
+  const using = async (reply: FastifyReply, sha: string) => {
+    const use = await bodies.use(sha);
+    reply.raw.once('close', () => {
+      use
+        .release()
+        .then(() => needs.collectBody(sha))
+        .catch((error: unknown) =>
+          logger.warn(
+            { err: error instanceof Error ? error.message : error, sha },
+            'collecting a body failed',
+          ),
+        );
+    });
+    return use;
   };
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();
   routes.addContentTypeParser('application/offset+octet-stream', (_request, _payload, done) => done(null));
@@ -122,6 +143,7 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
       if (!send || send.sender !== bearerOf(request).account || send.sha256 !== sha) {
         return refuse(reply, HttpStatus.NotFound, NO_SUCH_SEND);
       }
+      await using(reply, sha);
       const owned = await ownership.owns(send.sender, sha, send.fileSize);
       if (!(await needs.uploadTarget(send.sender, sha))) {
         reply.header(UPLOAD_OFFSET_HEADER, String(owned ? send.fileSize : 0));
@@ -218,6 +240,9 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
         );
       }
       if (!slotFor(request, reply, 'GET')) return reply;
+      // Kept going if the use's database connection drops (PostgreSQL restarted): a download does not depend on
+      // the database. Only a removal of a body nothing needs could then take it from under it, and end it.
+      await using(reply, send.sha256);
       const controller = new AbortController();
       request.raw.on('close', () => controller.abort());
       const upload = { sha256: send.sha256, uploader: send.sender };
