@@ -182,7 +182,8 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
       } catch (error) {
         if (error instanceof BlobError) {
           if (error.kind === 'mismatch') {
-            await outcomes.mismatched(sha, send.sender);
+            // The same words in the push and in the 422: the sender's room keeps whichever comes first.
+            await outcomes.mismatched(sha, send.sender, error.message);
             return refuse(reply, HttpStatus.UnprocessableContent, error.message);
           }
           if (error.kind === 'full') {

@@ -33,8 +33,12 @@ export class UploadOutcomes {
    * A body uploaded by `uploader` failed its check: its sends by that account fail with every offer still open,
    * all in one transaction; the rooms are told after it.
    */
-  async mismatched(sha256: string, uploader: string): Promise<void> {
-    return this.failed(sha256, uploader, 'the uploaded body does not match its sha256');
+  async mismatched(
+    sha256: string,
+    uploader: string,
+    detail = 'the uploaded body does not match its sha256',
+  ): Promise<void> {
+    return this.failed(sha256, uploader, detail);
   }
 
   /**

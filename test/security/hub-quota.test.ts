@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { TestBed, loggedIn } from '../helpers/harness.js';
 import { captureLogger, LOG_LEVEL } from '../helpers/log-capture.js';
 import { Recorder, upload } from '../transfer/support.js';
+import { RoomClient, TransferFailedError, untilDelivered } from '../../src/client/index.js';
 import { runCli } from '../helpers/child.js';
 import { ManualClock } from '../../src/common/clock.js';
 import { RawLink, loginToken, offer, patchBody, sha256Of, type Reply } from './hub-support.js';
@@ -102,6 +103,24 @@ test('a room over its quota: status 0 "failed", and the reason in getFileRequest
   // The recipient's side fails too, and nothing of the body stays at the hub.
   await bobEvents.waitFor('fileRequestStatusChanged', (m) => m.status === 0, 30_000);
   assert.deepEqual(await hub.bodies.list(), []);
+
+  // The SDK (what `roomfiles send --wait` uses) says it too: the failure's message ends with the reason.
+  const client = await RoomClient.connect({ port: aliceRoom.apiPort });
+  bed.defer(() => client.close());
+  const mark = bobEvents.mark();
+  const delivered = untilDelivered(
+    client,
+    async () => (await client.sendFile({ fileId: file.fileId, peerId: 'bob' })).sentFileRequestId,
+  );
+  delivered.catch(() => undefined);
+  const second = await bobEvents.next(mark, 'receivedFileRequest');
+  await bob.call('acceptIncomingFileRequest', { fileRequestId: String(second.fileRequestId) });
+  await assert.rejects(delivered, (error: Error) => {
+    assert.ok(error instanceof TransferFailedError);
+    assert.match(error.message, /^the transfer of too-big\.bin to bob@files\.local failed: over quota: /);
+    assert.match(String(error.statusReasonText), /^over quota: /);
+    return true;
+  });
 
   // The text is kept with the request: a restarted room shows it still.
   await aliceRoom.stop();
