@@ -24,6 +24,8 @@ export interface Transfer {
   timestamp: number;
   status: Status;
   statusReason?: string;
+  /** Why, in the server's words, when a send failed there (over quota, a full store): the room's `statusReasonText`. */
+  statusReasonText?: string;
   peerId?: string;
   peerDn?: string;
   confId?: string;
@@ -279,7 +281,8 @@ export class RoomModel {
           (t) =>
             t.status === Status.Transferring ||
             (t.status === Status.Done && t.direction === Direction.Incoming) ||
-            (t.status === Status.Failed && !t.statusReason),
+            // Only the room keeps the server's words for a failed send: asked again on every load.
+            (t.status === Status.Failed && (!t.statusReason || t.statusReason === 'failed')),
         )
         .sort((a, b) => Number(a.status === Status.Failed) - Number(b.status === Status.Failed))
         .slice(0, 200);
@@ -295,6 +298,7 @@ export class RoomModel {
           t.statusReason = info.statusReason;
           saveReason(t.fileRequestId, info.statusReason);
         }
+        if (t.status === Status.Failed && info.statusReasonText) t.statusReasonText = info.statusReasonText;
       }
       let participants: Participant[] = [];
       if (conference.confId) {
@@ -526,6 +530,7 @@ export class RoomModel {
       timestamp: e.timestamp,
       status,
       statusReason: status === Status.Failed ? reason : undefined,
+      statusReasonText: status === Status.Failed ? e.statusReasonText : undefined,
       peerId: e.peerId ?? t?.peerId,
       peerDn: e.peerDisplayName ?? t?.peerDn,
       confId: e.confId ?? t?.confId,

@@ -2,6 +2,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Browser } from 'playwright-core';
+import { join } from 'node:path';
+import { runCli } from '../helpers/child.js';
 import { TestBed } from '../helpers/harness.js';
 import {
   MiB,
@@ -197,4 +199,27 @@ test('a phone-width page shows the same room in one column', async (t) => {
     'stacked in one column',
   );
   await phone.context.close();
+});
+
+test('a send the server refuses over quota shows the server’s reason on the sender’s page', async (t) => {
+  if (!needsBrowser(t, missing)) return;
+  const hubData = join(up.data, 'hub');
+  const limit = await runCli(['hub', 'user', 'set', 'alice', '--quota', '1KiB', '--data', hubData]);
+  assert.equal(limit.code, 0, limit.stderr);
+  try {
+    const name = 'over-quota.bin';
+    await pickFiles(alice.page, [{ name, buffer: randomBytes(64 << 10) }]);
+    await sendTo(alice.page, 'bob');
+    const outgoing = item(alice.page, 'outgoing', name);
+    await outgoing.getByText(/did not reach the server: over quota/).waitFor({ timeout: 30_000 });
+    // Reloaded, the page asks the room again: the words are the room's, not only this page's memory.
+    await alice.page.reload();
+    await signedInAs(alice.page, 'Alice');
+    await item(alice.page, 'outgoing', name)
+      .getByText(/over quota/)
+      .waitFor({ timeout: 30_000 });
+  } finally {
+    const reset = await runCli(['hub', 'user', 'set', 'alice', '--quota', '10GiB', '--data', hubData]);
+    assert.equal(reset.code, 0, reset.stderr);
+  }
 });

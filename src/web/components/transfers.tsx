@@ -416,7 +416,12 @@ function OutgoingItem({ t }: { t: Transfer }) {
       break;
     default:
       badge = <Badge tone="danger">{endedLabel(t.statusReason)}</Badge>;
-      detail = <p class="reason">{outgoingFailure(t.statusReason, peer)}</p>;
+      detail = (
+        <p class="reason">
+          {outgoingFailure(t.statusReason, peer)}
+          {t.statusReasonText ? `: ${t.statusReasonText}` : ''}
+        </p>
+      );
   }
   return (
     <ItemFrame
