@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=64 --initial-old-space-size=128
+#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.mmap_threshold=1048576 node --max-semi-space-size=64 --initial-old-space-size=128
 import { CommanderError, InvalidArgumentError } from 'commander';
 import { buildProgram } from './program.js';
 import { UsageError } from './process.js';

@@ -22,6 +22,8 @@ class ScryptThread {
     const id = this.nextId++;
     return new Promise<Buffer>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
+      // A derivation under way keeps the process alive, as one on libuv's pool would; an idle thread does not.
+      if (this.pending.size === 1) worker.ref();
       const job: ScryptJob = { id, password, salt, keyLength, options };
       worker.postMessage(job);
     });
@@ -33,12 +35,11 @@ class ScryptThread {
       // It holds a few small messages: its own heap stays small whatever flags the process runs with.
       resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 },
     });
-    // The hub's servers keep the process alive, not this thread.
-    worker.unref();
     worker.on('message', (answer: ScryptAnswer) => {
       const job = this.pending.get(answer.id);
       if (!job) return;
       this.pending.delete(answer.id);
+      if (this.pending.size === 0) worker.unref();
       if ('key' in answer)
         job.resolve(Buffer.from(answer.key.buffer, answer.key.byteOffset, answer.key.length));
       else job.reject(new Error(answer.error));
@@ -54,6 +55,8 @@ class ScryptThread {
     };
     worker.on('error', onLost);
     worker.on('exit', (code) => onLost(new Error(`the scrypt thread stopped (exit code ${code})`)));
+    // Unref'd once its listeners are added (adding them refs it again).
+    worker.unref();
     this.worker = worker;
     return worker;
   }

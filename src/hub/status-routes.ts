@@ -10,7 +10,7 @@ import { HttpStatus } from './http-status.js';
 import type { LinkRegistry } from './link-registry.js';
 import type { HubIdentity } from './hub-identity.js';
 import type { HubStats } from './stats.js';
-import { hubMetrics } from './metrics.js';
+import type { Registry } from 'prom-client';
 
 const Count = T.Integer({ minimum: 0 });
 
@@ -68,7 +68,12 @@ export function registerStatusRoutes(
   },
 ): void {
   const { identity, stats, links, relayed, blobStore, metricsToken, database } = parts;
-  const registry = hubMetrics({ stats, links: () => links.sessions.size, relayed });
+  // prom-client (and its collectors of the process's figures) is loaded only by a hub that serves /metrics.
+  const registry: Promise<Registry> | null = metricsToken
+    ? import('./metrics.js').then(({ hubMetrics }) =>
+        hubMetrics({ stats, links: () => links.sessions.size, relayed }),
+      )
+    : null;
   /** Refuses a request without the token; true when it may go on. */
   const allowed = (request: FastifyRequest, reply: FastifyReply, route: string): boolean => {
     if (!metricsToken) {
@@ -114,8 +119,9 @@ export function registerStatusRoutes(
   });
 
   routes.get('/metrics', async (request, reply) => {
-    if (!allowed(request, reply, '/metrics')) return reply;
-    const text = await registry.metrics();
-    return reply.header('content-type', registry.contentType).send(text);
+    if (!allowed(request, reply, '/metrics') || !registry) return reply;
+    const metrics = await registry;
+    const text = await metrics.metrics();
+    return reply.header('content-type', metrics.contentType).send(text);
   });
 }

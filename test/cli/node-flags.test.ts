@@ -4,18 +4,19 @@ import { execFile } from 'node:child_process';
 import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { NODE_FLAGS } from '../../src/cli/node-flags.js';
+import { NODE_ENV_WORDS, NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { CLI_MAIN } from '../helpers/child.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const run = promisify(execFile);
 
-test('the bin shebang, npm start and npm run bench (whose latency row runs a room in-process) use the same V8 flags', () => {
+test('the bin shebang, npm start and npm run bench (whose latency row runs a room in-process) use the same V8 flags and malloc tunables', () => {
+  const launch = [...NODE_ENV_WORDS, 'node', ...NODE_FLAGS].join(' ');
   const shebang = readFileSync(CLI_MAIN, 'utf8').split('\n')[0];
-  assert.equal(shebang, `#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}`);
+  assert.equal(shebang, `#!/usr/bin/env -S ${launch}`);
   const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { scripts: Record<string, string> };
-  assert.equal(pkg.scripts.start, `node ${NODE_FLAGS.join(' ')} dist/src/cli/main.js up`);
-  assert.equal(pkg.scripts.bench, `npm run build && node ${NODE_FLAGS.join(' ')} dist/bench/run.js`);
+  assert.equal(pkg.scripts.start, `${launch} dist/src/cli/main.js up`);
+  assert.equal(pkg.scripts.bench, `npm run build && ${launch} dist/bench/run.js`);
 });
 
 test('the bin runs through its shebang', async () => {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
-import { NODE_FLAGS } from '../../src/cli/node-flags.js';
+import { NODE_ENV_TUNABLES, NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { waitFor, withTimeout } from './wait.js';
 
 /** The compiled CLI entry point (`dist/src/cli/main.js`), next to this compiled helper. */
@@ -26,7 +26,8 @@ export interface Exit {
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('ROOMFILES_')) env[key] = value;
-  return { ...env, ROOMFILES_LOG_LEVEL: 'warn', ...extra };
+  // As the bin's shebang starts it (src/cli/node-flags.ts).
+  return { ...env, ...NODE_ENV_TUNABLES, ROOMFILES_LOG_LEVEL: 'warn', ...extra };
 }
 
 /**
