@@ -17,7 +17,7 @@ import { median, MiB, secondsSince } from './lib/stats.js';
 import { fmt, log } from './lib/log.js';
 import { failedRow, makeRow, type BenchRow } from './report.js';
 import { alternate } from './pair.js';
-import { RssSampler, rssOf } from './rss.js';
+import { CpuMeter, RssSampler, describeCpu, medianCpu, rssOf, type CpuSeconds } from './rss.js';
 
 /** A target in words (the table's) and as the test of a row's median value and ratio to its baseline. */
 export interface ScaleTarget {
@@ -124,20 +124,31 @@ async function addPostgresAccounts(url: string, names: string[]): Promise<void> 
   }
 }
 
-/** One delivery from `from` to bob (bob accepts on arrival) until bob's status 3; bob's copy checked. */
-async function deliver(bench: BenchCluster, from: string, source: string, sha256: string): Promise<number> {
+/**
+ * One delivery from `from` to bob (bob accepts on arrival) until bob's status 3, bob's copy checked; resolves to
+ * its seconds and the CPU seconds of the processes in `cpuOf` meanwhile.
+ */
+async function deliver(
+  bench: BenchCluster,
+  from: string,
+  source: string,
+  sha256: string,
+  cpuOf: Record<string, number> = {},
+): Promise<{ seconds: number; cpu: Record<string, CpuSeconds> }> {
   const bob = bench.room('bob');
   const name = `scale-${Date.now()}.bin`;
   const fileId = await bench.upload(from, source, name);
   const done = incomingDone(bob.conn, name);
+  const meter = new CpuMeter({ ...cpuOf, [from]: bench.pidOf(from), bob: bench.pidOf('bob') }).start();
   const start = performance.now();
   await bench.room(from).conn.call('sendFile', { fileId, peerId: bob.peerId });
   const event = await done;
   const seconds = secondsSince(start);
+  const cpu = meter.stop();
   const got = await getSha256(bob.httpPort, `/files/${Number(event.fileId)}${await bench.query('bob')}`);
   await Promise.all([bench.clear(from), bench.clear('bob')]);
   if (got !== sha256) throw new Error(`bob's copy has sha256 ${got}, not the ${sha256} sent`);
-  return seconds;
+  return { seconds, cpu };
 }
 
 /** A room's link to a hub spoken directly (a lightweight room: hello, login, offer.create). */
@@ -269,16 +280,29 @@ export async function scaleRows(
         const source = await files.file(config.bodySize);
         const two: number[] = [];
         const one: number[] = [];
+        const cpu = { two: [] as Record<string, CpuSeconds>[], one: [] as Record<string, CpuSeconds>[] };
+        const twoPids: Record<string, number> = { 'hub A': shared.hubs[0].pid, 'hub B': shared.hubs[1].pid };
+        if (shared.s3.pid) twoPids.s3rver = shared.s3.pid;
+        const onePids = { hub: single.hubPid };
         for (let run = 0; run < config.runs; run += 1) {
           await restamp(source);
           const sha256 = await sha256Of(source);
           await alternate(
             run,
-            async () => void two.push(await deliver(shared!.bench, 'alice', source, sha256)),
-            async () => void one.push(await deliver(single!, 'alice', source, sha256)),
+            async () => {
+              const delivered = await deliver(shared!.bench, 'alice', source, sha256, twoPids);
+              two.push(delivered.seconds);
+              cpu.two.push(delivered.cpu);
+            },
+            async () => {
+              const delivered = await deliver(single!, 'alice', source, sha256, onePids);
+              one.push(delivered.seconds);
+              cpu.one.push(delivered.cpu);
+            },
           );
           log(
-            `scale delivery run ${run + 1}: two processes ${fmt(two[run])} s, one embedded hub ${fmt(one[run])} s`,
+            `scale delivery run ${run + 1}: two processes ${fmt(two[run])} s (CPU s ${describeCpu(cpu.two[run])}), ` +
+              `one embedded hub ${fmt(one[run])} s (CPU s ${describeCpu(cpu.one[run])})`,
           );
         }
         rows.push(
@@ -292,7 +316,8 @@ export async function scaleRows(
             note:
               "from sendFile to bob's status 3, bob's copy checked; two `roomfiles hub --db … --blobs s3://…` " +
               'processes on a throwaway PostgreSQL and s3rver (8 MiB parts), alice linked to one, bob to the other; ' +
-              'baseline: one `roomfiles hub` with SQLite and its directory',
+              'baseline: one `roomfiles hub` with SQLite and its directory; CPU seconds (median): two processes ' +
+              `${describeCpu(medianCpu(cpu.two))}; one hub ${describeCpu(medianCpu(cpu.one))}`,
           }),
         );
         await single.close();

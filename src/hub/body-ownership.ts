@@ -27,6 +27,19 @@ export class BodyOwnership {
     return this.bodies.verifiedBy({ sha256, uploader: account });
   }
 
+  /**
+   * Runs `fn` while the body is held against removal (a request's use of it, Bodies.use): what `fn` learns of the
+   * body (that it is held) stays true until it returns, whatever another process collects meanwhile.
+   */
+  async whileHeld<T>(sha256: string, fn: () => Promise<T>): Promise<T> {
+    const use = await this.bodies.use(sha256);
+    try {
+      return await fn();
+    } finally {
+      await use.release();
+    }
+  }
+
   /** Bytes of a send's body the hub holds for its sender: what its own upload holds, or all once it owns it. */
   async held(send: SendRow): Promise<number> {
     if (send.uploaded || (await this.owns(send.sender, send.sha256, send.fileSize))) return send.fileSize;

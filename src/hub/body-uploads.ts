@@ -39,14 +39,11 @@ const LOCK_LOST = 'the hub lost its hold on this upload: try again';
  */
 async function* within(source: Readable, room: number, size: number, held: () => number, lost?: AbortSignal) {
   const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  let stop: (() => void) | undefined;
-  const stopped = new Promise<'lost'>((resolve) => (stop = () => resolve('lost')));
-  lost?.addEventListener('abort', stop!, { once: true });
   let arriving = 0;
   try {
     for (;;) {
       if (lost?.aborted) throw new BlobError('lost', LOCK_LOST, held());
-      const next = await Promise.race([chunks.next(), stopped]);
+      const next = lost ? await nextUnlessLost(chunks, lost) : await chunks.next();
       if (next === 'lost') throw new BlobError('lost', LOCK_LOST, held());
       if (next.done) return;
       const bytes = next.value;
@@ -56,10 +53,34 @@ async function* within(source: Readable, room: number, size: number, held: () =>
       yield bytes;
     }
   } finally {
-    lost?.removeEventListener('abort', stop!);
     // Not awaited: after a loss, a read of the request is still pending, and the return waits behind it.
     chunks.return?.().catch(() => undefined);
   }
+}
+
+/**
+ * The next chunk, or 'lost' as soon as `lost` aborts (a sender that pauses must not keep the writer going). The
+ * listener is removed at every chunk: nothing of a chunk stays reachable once it is handed on (a race against one
+ * long-lived promise would keep every chunk of the body).
+ */
+function nextUnlessLost(
+  chunks: AsyncIterator<Buffer>,
+  lost: AbortSignal,
+): Promise<IteratorResult<Buffer> | 'lost'> {
+  return new Promise((resolve, reject) => {
+    const onLost = () => resolve('lost');
+    lost.addEventListener('abort', onLost, { once: true });
+    chunks.next().then(
+      (result) => {
+        lost.removeEventListener('abort', onLost);
+        resolve(result);
+      },
+      (error: unknown) => {
+        lost.removeEventListener('abort', onLost);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }
 
 /**

@@ -75,9 +75,6 @@ export class Offers {
       closed: false,
       closedReason: null,
     };
-    // A body this account uploaded before is not uploaded again; a conference send is "uploaded" at once then.
-    // Another account's copy counts for nothing: this sender streams the whole body (BodyOwnership).
-    if (confId && (await ownership.owns(sender.name, args.sha256, args.fileSize))) send.uploaded = true;
     const offers: OfferRow[] = recipients.map((recipient) => ({
       offerId: randomUUID(),
       sendId: send.sendId,
@@ -88,7 +85,15 @@ export class Offers {
       acceptedBy: null,
       updatedAt: now,
     }));
-    await this.repo.insertSend(send, offers);
+    if (confId) {
+      // A body this account uploaded before is not uploaded again; a conference send is "uploaded" at once then.
+      // Another account's copy counts for nothing: this sender streams the whole body (BodyOwnership). Held from
+      // the check until the send is stored, so that no removal (on any process) takes the body in between.
+      await ownership.whileHeld(args.sha256, async () => {
+        if (await ownership.owns(sender.name, args.sha256, args.fileSize)) send.uploaded = true;
+        await this.repo.insertSend(send, offers);
+      });
+    } else await this.repo.insertSend(send, offers);
     // Pushed after the reply has gone out, so the sender's room knows its request before anyone can act on it.
     setImmediate(() => {
       for (const offer of offers) {

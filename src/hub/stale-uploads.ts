@@ -90,9 +90,14 @@ export class StaleUploads {
     const looked = new Set<string>();
     try {
       for (const sha256 of await bodies.list()) {
-        // Garbage: a body no send needs whose removal was skipped (in use then, by a process that died since).
-        if (needs && (await needs.collectBody(sha256))) continue;
-        for (const send of await repo.sendsBySha(sha256)) {
+        const sends = await repo.sendsBySha(sha256);
+        // Garbage: a body of no send at all (its sends ended and were pruned) whose removal was skipped, in use
+        // then by a process that died since. One whose ended sends are still there is left until they are pruned.
+        if (sends.length === 0 && needs) {
+          await needs.collectBody(sha256);
+          continue;
+        }
+        for (const send of sends) {
           if (send.uploaded || send.closed) continue;
           const offers = await repo.offersOfSend(send.sendId);
           if (!offers.some((offer) => isActive(offer.state)) && send.confId === null) continue;

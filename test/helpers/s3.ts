@@ -51,6 +51,11 @@ export class S3Server {
     return server;
   }
 
+  /** The endpoint's process (the benchmarks count its CPU time); undefined while stopped. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get endpoint(): string {
     return `http://127.0.0.1:${this.port}`;
   }
