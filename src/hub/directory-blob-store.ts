@@ -18,11 +18,11 @@ const UPLOADER = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const errorCode = (error: unknown) => (error instanceof Error && 'code' in error ? error.code : undefined);
 
 /** A full disk (or the owner's quota) is the store's typed refusal; anything else passes unchanged. */
-function asStoreError(error: unknown, held: number): unknown {
+function asStoreError(error: unknown, held: number): Error {
   const code = errorCode(error);
   if (code === 'ENOSPC' || code === 'EDQUOT')
     return new BlobError('full', 'the hub has no room for this body', held);
-  return error;
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /**
@@ -106,7 +106,7 @@ export class DirectoryBlobStore implements BlobStore {
       throw asStoreError(error, held);
     }
     if (cut instanceof BlobError) throw new BlobError(cut.kind, cut.message, held);
-    if (cut !== null) throw cut instanceof Error ? cut : new Error(String(cut));
+    if (cut !== null) throw asStoreError(cut, held);
     return held;
   }
 

@@ -163,7 +163,7 @@ test(
 
 test(
   "a body route's bearer token given by hub A is good on hub B while its link lasts, and refused there once it closed",
-  { timeout: 60_000 },
+  { timeout: 120_000 },
   async (t) => {
     const hubs = await twoHubs(t);
     if (!hubs) return;
@@ -190,7 +190,7 @@ test(
 
 test(
   'the login lockout counts wrong passwords on every process: ten wrong ones spread over hubs A and B lock the account on both',
-  { timeout: 60_000 },
+  { timeout: 120_000 },
   async (t) => {
     const hubs = await twoHubs(t);
     if (!hubs) return;
@@ -217,7 +217,7 @@ test(
 
 test(
   'an account locked with `roomfiles hub user set --lock --db …` logs out its rooms on every hub process',
-  { timeout: 60_000 },
+  { timeout: 120_000 },
   async (t) => {
     const hubs = await twoHubs(t);
     if (!hubs) return;
@@ -244,7 +244,7 @@ test(
 
 test(
   'expiry is claimed by one process per interval: two processes asking at once get one yes between them',
-  { timeout: 60_000 },
+  { timeout: 120_000 },
   async (t) => {
     if (!need(t, missing)) return;
     const name = `claims${++databases}`;
@@ -373,7 +373,7 @@ test(
 
 test(
   'two processes running expiry at once (one clock jump seen by both) expire an offer once: the recipient, linked to the other process, hears it once',
-  { timeout: 60_000 },
+  { timeout: 120_000 },
   async (t) => {
     if (!need(t, missing)) return;
     const name = `expiry${++databases}`;
