@@ -211,6 +211,8 @@ test('a send the server refuses over quota shows the server’s reason on the se
     await pickFiles(alice.page, [{ name, buffer: randomBytes(64 << 10) }]);
     await sendTo(alice.page, 'bob');
     const outgoing = item(alice.page, 'outgoing', name);
+    // The body goes to the server once Bob accepts: that upload is what the quota refuses.
+    await item(bob.page, 'incoming', name).getByRole('button', { name: 'Accept' }).click();
     await outgoing.getByText(/did not reach the server: over quota/).waitFor({ timeout: 30_000 });
     // Reloaded, the page asks the room again: the words are the room's, not only this page's memory.
     await alice.page.reload();
