@@ -5,6 +5,8 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { ServerOptions } from 'node:http';
 import type { Logger } from 'pino';
 import { createFastify } from '../common/fastify.js';
+import { lingerBeforeClose } from '../common/lingering-close.js';
+import { clientAddressOf } from '../common/trusted-proxy.js';
 import { LINK_PATH } from '../protocol/hub-link.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { DEFAULT_HUB_PORT } from '../common/defaults.js';
@@ -84,6 +86,11 @@ export interface HubOptions {
   idleTimeoutMs?: number;
   /** A partial upload with no new byte for this long is removed and its send fails (default 24 h). */
   partialIdleMs?: number;
+  /**
+   * Reverse proxies whose `X-Forwarded-For` is believed (addresses, CIDR ranges; `--trust-proxy`): the source
+   * address of the login limits and the logs. Default: none, the header is ignored.
+   */
+  trustProxy?: string[];
   /** How often conference presence is renewed, and when a room not renewed is gone (default 5 s / 20 s). */
   presenceLease?: PresenceLease;
 }
@@ -153,13 +160,14 @@ export class Hub {
       (session) => this.onLinkClosed(session),
       options.heartbeatMs,
       { ...DEFAULT_LINK_LIMITS, ...options.linkLimits },
+      clientAddressOf(options.trustProxy ?? []),
     ));
     const links: LinkRegistry = (this.registry = cluster
       ? new ClusterLinks(linkServer, cluster, logger)
       : linkServer);
     const blobStore: BlobStore = (this.blobStore =
       options.blobStore ?? new DirectoryBlobStore(join(options.dataDir, 'blobs')));
-    const bodies = (this.bodies = new Bodies(blobStore, cluster?.uploadLocks));
+    const bodies = (this.bodies = new Bodies(blobStore, cluster?.uploadLocks, cluster?.bodyUses));
     if (cluster) bodies.signals.relay = (event) => cluster.publishBody(event);
     const conferences = (this.conferences = new Conferences({
       repo,
@@ -202,10 +210,14 @@ export class Hub {
     this.app = createFastify(logger, {
       requestTimeout: 0,
       connectionTimeout: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+      // request.ip (the logs) follows the same trusted proxies as the link's source address; none by default.
+      ...(options.trustProxy?.length ? { trustProxy: options.trustProxy } : {}),
       // Fastify hands `http` to http.createServer; its options type declares it only for its HTTP overload.
       // Over TLS Fastify hands `https` to https.createServer instead, which takes the same HTTP options.
       ...(options.tls ? { https: { ...options.tls, ...http } } : ({ http } as FastifyServerOptions)),
     });
+    // A refusal sent while a body is still coming (507, 413, 409) reaches the room: closed in stages, never reset.
+    lingerBeforeClose(this.app);
     registerStatusRoutes(this.app, {
       identity,
       stats,
@@ -231,9 +243,11 @@ export class Hub {
       repo,
       bodies,
       outcomes,
+      needs,
       clock,
       logger,
       idleMs: options.partialIdleMs ?? DAY,
+      claim: cluster ? (everyMs) => cluster.claim('stale-uploads', everyMs) : undefined,
     });
   }
 

@@ -14,6 +14,7 @@ import { uploadRoute } from './http/upload.js';
 import { downloadRoute } from './http/download.js';
 import { fileListRoutes, framesRoute } from './http/file-list.js';
 import { limitConnections } from './http/connection-slots.js';
+import { lingerBeforeClose } from '../common/lingering-close.js';
 
 /**
  * A connection with no traffic in either direction for this long is cut (a stalled upload or download, a client
@@ -69,6 +70,9 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
     // (`http` is passed to http.createServer; Fastify's option type leaves it out.)
   } as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>();
 
+  // An answer sent while the client is still sending its body (a refusal) closes the connection only once the
+  // client can have read it (a lingering close, bounded): every client sees the refusal, never a reset.
+  lingerBeforeClose(app);
   // The connections limit before anything else: even a refusal takes a slot only while it is answered.
   if (deps.connectionsLimit) limitConnections(app, deps.connectionsLimit);
   // CORS first: it answers the preflights of admitted origins, which carry no token.

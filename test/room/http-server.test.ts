@@ -658,7 +658,7 @@ describe('stalled connections', () => {
     assertNothingKept(room);
   });
 
-  test('an upload with a bad token is answered 401 and the connection is closed, not drained', async () => {
+  test('an upload with a bad token is answered 401 and the connection is closed, not drained whole', async () => {
     const { room } = await roomWithToken();
     const response = await sendRefusable(
       room,
