@@ -198,7 +198,7 @@ test(
 );
 
 test(
-  'the rooms of a hub process killed with SIGKILL leave their conferences once its lease runs out: the others are told, and the conference ends with its last one',
+  'two rooms joining a named conference at once on two processes share one session with one owner; the rooms of a hub process killed with SIGKILL leave their conferences once its lease runs out: the others are told, and a conference ends with its last one',
   { timeout: 60_000 },
   async (t) => {
     const hubs = await twoHubs(t);
@@ -209,17 +209,19 @@ test(
     const carol = await rawLink(t, portB, 'carol');
     await a.repo.addConference({ cid: 'weekly', title: 'Weekly', createdAt: Date.now() });
 
-    // Bob and carol (both on B) are in a named conference with alice (on A); another one has only bob and carol.
-    const first = await bob.call('conf.join', { cid: 'weekly' });
+    // Bob (on B) and alice (on A) join the idle named conference at the same moment: one session, one owner.
+    const [first, second] = await Promise.all([
+      bob.call('conf.join', { cid: 'weekly' }),
+      alice.call('conf.join', { cid: 'weekly' }),
+    ]);
     assert.equal(first.ok, true, JSON.stringify(first));
-    assert.equal(first.owner, 'bob@files.local');
+    assert.equal(second.ok, true, JSON.stringify(second));
     const confId = String(first.confId);
-    assert.equal(
-      (await alice.call('conf.join', { cid: 'weekly' })).confId,
-      confId,
-      'the session running on B',
-    );
-    await bob.push('conf.joined', (p) => p.peerId === alice.instanceId);
+    assert.equal(second.confId, confId, 'the same session on both processes');
+    const present = await a.repo.conferenceMembers(confId);
+    assert.deepEqual(present.map((m) => m.instanceId).sort(), [alice.instanceId, bob.instanceId].sort());
+    assert.deepEqual(present.map((m) => m.role).sort(), [1, 2], 'one owner');
+    // Carol (on B) is alone in another one, and has invited alice.
     const invited = await carol.call('conf.create', { title: 'Side', confType: 1, invite: ['alice'] });
     const sideId = String(invited.confId);
     await alice.push('conf.invite', (p) => p.confId === sideId);

@@ -30,7 +30,7 @@ export function clusterGroupTest(file: string, names: string[]): void {
 
   test(
     `${file.replace('.test.js', '')} ${names.join(', ')} pass through two hubs on PostgreSQL and S3 behind nginx, the rooms on both`,
-    { timeout: 180_000 },
+    { timeout: 300_000 },
     async (t) => {
       if (!need(t, postgresMissing()) || !need(t, nginxMissing())) return;
       servers ??= Promise.all([startPostgres(dir.path), S3Server.start()]).then(([pg, s3]) => ({ pg, s3 }));
