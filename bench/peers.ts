@@ -242,8 +242,8 @@ export async function peerRows(
           }
           const how =
             'the connection carrying the body is destroyed by a TCP relay (bench/workers/cut-proxy.ts) once the ' +
-            'sender has sent half the body through it; both senders retry on their own (the room after the ' +
-            'first step of its backoff, 0.5 s; tus-js-client at once, its first retry delay being 0 ms), ask the ' +
+            "sender has sent half the body through it; both senders retry on their own and at once (the room's " +
+            "first retry after a cut has no delay; tus-js-client's first retry delay is 0 ms), ask the " +
             "server's offset and send the rest";
           return [
             makeRow({

@@ -10,6 +10,7 @@ import { manyRows } from './many.js';
 import { memoryRows } from './transfer-memory.js';
 import { coldStartRows } from './cold-start.js';
 import { peerRows } from './peers.js';
+import { scaleRows } from './scale-out.js';
 import { printTable, writeResults, type BenchRow } from './report.js';
 
 /**
@@ -40,8 +41,11 @@ if (profileDir) {
 }
 const quick = process.argv.includes('--quick');
 const runs = option('--runs') ? Math.max(3, Number(option('--runs'))) : undefined;
-/** Rows 1–9 measure roomfiles against baselines (issue 6); 10–13 against the tus peer (issue 15). */
-const ROWS = 13;
+/**
+ * Rows 1–9 measure roomfiles against baselines (issue 6); 10–13 against the tus peer (issue 15); 14–16 several hub
+ * processes on PostgreSQL and S3 (issue 16).
+ */
+const ROWS = 16;
 const only = new Set(
   (option('--only') ?? Array.from({ length: ROWS }, (_, i) => i + 1).join(','))
     .split(',')
@@ -61,6 +65,7 @@ try {
   if (only.has(8)) rows.push(...(await memoryRows(config, files)));
   if (only.has(9)) rows.push(...(await coldStartRows(config, files)));
   if ([10, 11, 13].some((n) => only.has(n))) rows.push(...(await peerRows(config, files, only)));
+  if ([14, 15, 16].some((n) => only.has(n))) rows.push(...(await scaleRows(config, files, only)));
 } finally {
   files.remove();
 }

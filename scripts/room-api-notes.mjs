@@ -63,7 +63,7 @@ export const methodNotes = {
   getFileRequestInfo: {
     does: 'One request, incoming or outgoing, by its `fileRequestId`.',
     decided:
-      '`statusReason` (rejected, expired, failed, cancelled) says why a request ended in status 0; `processedPercents` is there while it transfers.',
+      '`statusReason` (rejected, expired, failed, cancelled) says why a request ended in status 0, and `statusReasonText` says it in words when the server or the room said more (over quota, a full store); `processedPercents` is there while it transfers.',
   },
   sendFile: {
     does: 'Offers a file on the room to a user (`peerId`, or `callId` as the contract names it).',

@@ -28,6 +28,9 @@ export interface BenchConfig {
   memoryLimitMiB: number;
   /** Row 9: cold start. */
   coldStartLimitMs: number;
+  /** Row 15: rooms (link clients) creating offers over two hub processes, and offers created per run. */
+  scaleRooms: number;
+  scaleOffers: number;
 }
 
 export function configFor(quick: boolean, runs?: number): BenchConfig {
@@ -54,6 +57,8 @@ export function configFor(quick: boolean, runs?: number): BenchConfig {
       latencyBodySize: 128 * MiB,
       latencyIdleMs: 2000,
       memorySize: 128 * MiB,
+      scaleRooms: 100,
+      scaleOffers: 500,
     };
   }
   return {
@@ -71,6 +76,8 @@ export function configFor(quick: boolean, runs?: number): BenchConfig {
     latencyBodySize: GiB,
     latencyIdleMs: 5000,
     memorySize: 4 * GiB,
+    scaleRooms: 1000,
+    scaleOffers: 5000,
   };
 }
 

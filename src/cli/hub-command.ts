@@ -6,6 +6,7 @@ import { DEFAULT_HUB_PORT } from '../common/defaults.js';
 import type { Accounts } from '../hub/accounts.js';
 import { DEFAULT_DOMAIN } from '../common/defaults.js';
 import { parseDuration, parseHostPort, parseSize } from './parse.js';
+import { parseTrustedProxies } from '../common/trusted-proxy.js';
 import { UsageError, runUntilSignal } from './process.js';
 import { hubConferenceCommand } from './hub-conference-command.js';
 import { checkedDatabaseUrl } from './hub-database.js';
@@ -80,8 +81,8 @@ async function readPassword(given: string | undefined): Promise<string> {
   return line;
 }
 
-/** The store of `--blobs`; a location it cannot use is the user's error, said in one sentence. */
-async function openBlobs(options: { blobs: string; s3Endpoint?: string; s3ForcePathStyle?: boolean }) {
+/** The store of `--blobs`; a location it cannot use is the user's error, said in one sentence (also `up`'s). */
+export async function openBlobs(options: { blobs: string; s3Endpoint?: string; s3ForcePathStyle?: boolean }) {
   // The AWS SDK is loaded only for a hub whose bodies are in S3.
   const { openBlobStore } = await import('../hub/blob-store-config.js');
   try {
@@ -110,6 +111,16 @@ function readTlsFiles(
     }
   };
   return { cert: read(certFile, 'certificate'), key: read(keyFile, 'key') };
+}
+
+/** The addresses of `--trust-proxy`; one that is not an address or range is the user's error. */
+function readTrustedProxies(given: string | undefined): string[] {
+  if (!given) return [];
+  try {
+    return parseTrustedProxies(given);
+  } catch (error) {
+    throw new UsageError(`--trust-proxy: ${(error as Error).message}`);
+  }
 }
 
 export function hubCommand(): Command {
@@ -177,6 +188,12 @@ export function hubCommand(): Command {
       ).env('ROOMFILES_TLS_CERT'),
     )
     .addOption(new Option('--tls-key <file>', 'the private key (PEM) of --tls-cert').env('ROOMFILES_TLS_KEY'))
+    .addOption(
+      new Option(
+        '--trust-proxy <list>',
+        'reverse proxies whose X-Forwarded-For is believed: addresses or CIDR ranges, comma-separated',
+      ).env('ROOMFILES_TRUST_PROXY'),
+    )
     .addHelpText(
       'after',
       '\nExample:\n  roomfiles hub --listen 0.0.0.0:4307 --data /var/lib/roomfiles/hub --domain example.org' +
@@ -185,6 +202,7 @@ export function hubCommand(): Command {
     .action(async (options) => {
       const { host, port } = parseHostPort(options.listen, DEFAULT_HUB_PORT);
       const tls = readTlsFiles(options.tlsCert, options.tlsKey);
+      const trustProxy = readTrustedProxies(options.trustProxy);
       // Loaded here, not at the top: commands that do not run a server start without loading one.
       const [{ Hub }, { createLogger }] = await Promise.all([
         import('../hub/hub.js'),
@@ -205,6 +223,7 @@ export function hubCommand(): Command {
         partialIdleMs: parseDuration(options.partialIdle),
         logger: createLogger('hub'),
         ...(tls ? { tls } : {}),
+        ...(trustProxy.length > 0 ? { trustProxy } : {}),
       });
       await instance.start();
       // Signal handlers first: whoever reads the ready line may send Ctrl-C at once.

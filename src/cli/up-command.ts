@@ -2,9 +2,11 @@ import { Command, Option } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { BlobStore } from '../hub/blob-store.js';
 import type { Hub } from '../hub/hub.js';
 import type { Room } from '../room/room.js';
 import { DEFAULT_HUB_PORT } from '../common/defaults.js';
+import { checkedDatabaseUrl } from './hub-database.js';
 import { parsePort } from './parse.js';
 import { runUntilSignal, UsageError } from './process.js';
 
@@ -61,6 +63,10 @@ export async function startUp(options: {
   hubPort?: number;
   /** alice gets base, base+1, base+2; bob base+10..base+12 (default 8764; 0: any free ports). */
   portBase?: number;
+  /** `postgres://…`: the hub's rows in PostgreSQL (`--db`) instead of hub.db under `<data>/hub`. */
+  db?: string;
+  /** Where the hub keeps bodies (`--blobs`: a bucket) instead of `<data>/hub/blobs`. */
+  blobStore?: BlobStore;
 }): Promise<UpHandle> {
   const base = options.portBase ?? UP_DEFAULT_PORT_BASE;
   if (base !== 0 && base + LAST_OFFSET > 65535) {
@@ -78,8 +84,12 @@ export async function startUp(options: {
   const hub = new Hub({
     dataDir: join(dataDir, 'hub'),
     port: options.hubPort ?? UP_DEFAULT_HUB_PORT,
+    db: options.db,
+    blobStore: options.blobStore,
     logger,
   });
+  // A database is migrated before the accounts go in (SQLite is ready as soon as it is open).
+  await hub.repo.ready?.();
   for (const room of ROOMS) {
     if (!(await hub.accounts.find(room.name))) {
       await hub.accounts.add(room.name, secrets[room.name], { displayName: room.displayName });
@@ -166,10 +176,33 @@ export function upCommand(): Command {
         .argParser(parsePort)
         .default(UP_DEFAULT_PORT_BASE),
     )
+    .addOption(
+      new Option(
+        '--db <url>',
+        "the hub's PostgreSQL database (postgres://user:password@host:port/db); default: SQLite in --data",
+      ).env('ROOMFILES_DB'),
+    )
+    .addOption(
+      new Option(
+        '--blobs <location>',
+        'where the hub keeps bodies: s3://bucket/prefix or a directory (default DATA/hub/blobs)',
+      ).env('ROOMFILES_BLOBS'),
+    )
+    .addOption(
+      new Option('--s3-endpoint <url>', 'the S3-compatible endpoint of --blobs s3://… (MinIO, Ceph RGW)').env(
+        'ROOMFILES_S3_ENDPOINT',
+      ),
+    )
+    .addOption(
+      new Option('--s3-force-path-style', 'address the bucket in the path, not the host name (MinIO)').env(
+        'ROOMFILES_S3_FORCE_PATH_STYLE',
+      ),
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  roomfiles up            # then open http://127.0.0.1:8764/ (alice) and :8774 (bob)\n' +
-        '  roomfiles up --data ./demo --hub-port 5307 --port-base 9000   # alice on 9000-9002, bob on 9010-9012',
+        '  roomfiles up --data ./demo --hub-port 5307 --port-base 9000   # alice on 9000-9002, bob on 9010-9012\n' +
+        '  roomfiles up --db postgres://roomfiles@db/roomfiles --blobs s3://roomfiles/hub --s3-endpoint http://minio:9000 --s3-force-path-style',
     )
     .action(async (options) => {
       const started = Date.now();
@@ -180,6 +213,8 @@ export function upCommand(): Command {
           pin: options.pin,
           hubPort: options.hubPort,
           portBase: options.portBase,
+          db: await checkedDatabaseUrl(options.db),
+          blobStore: options.blobs ? await (await import('./hub-command.js')).openBlobs(options) : undefined,
         });
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;

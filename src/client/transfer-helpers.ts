@@ -11,6 +11,8 @@ export class TransferFailedError extends Error {
     readonly fileName: string,
     readonly peerId?: string,
     readonly confId?: string,
+    /** The room's `statusReasonText` [ext]: why, in words, when the server said more (over quota, a full store). */
+    readonly statusReasonText?: string,
   ) {
     const who = peerId ?? (confId ? `conference ${confId}` : 'the recipient');
     const what =
@@ -21,7 +23,7 @@ export class TransferFailedError extends Error {
           : statusReason === 'cancelled'
             ? `the transfer of ${fileName} was cancelled`
             : `the transfer of ${fileName} to ${who} failed`;
-    super(what);
+    super(statusReasonText ? `${what}: ${statusReasonText}` : what);
     this.name = 'TransferFailedError';
   }
 }
@@ -76,6 +78,7 @@ export async function untilDelivered(
             String(fields.fileName),
             fields.peerId as string | undefined,
             fields.confId as string | undefined,
+            fields.statusReasonText as string | undefined,
           ),
         );
       }

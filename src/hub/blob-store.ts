@@ -19,7 +19,9 @@ export type BlobErrorKind =
   /** The whole body's sha256 is not the one offered. */
   | 'mismatch'
   /** The store has no room for more bytes (a full disk or bucket quota). */
-  | 'full';
+  | 'full'
+  /** The writer lost its exclusive hold on the upload (its lock's database connection dropped): it stopped. */
+  | 'lost';
 
 export interface ReadOptions {
   /** Read this upload's own bytes only, never the verified body of its sha256. */

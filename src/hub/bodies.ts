@@ -3,9 +3,13 @@ import type { BlobStore, UploadRef } from './blob-store.js';
 import { followBody, type RelayCounters } from './body-follower.js';
 import { BodySignals } from './body-signals.js';
 import { BodyUploads, type UploadLocks } from './body-uploads.js';
+import { LocalBodyUses, type BodyUse, type BodyUses } from './body-uses.js';
 
-/** One piece read ahead per recipient: ten recipients of one body hold tens, not hundreds, of MiB. */
-const READ_AHEAD = 2 << 20;
+/**
+ * One piece read ahead per recipient (the store's pieces are 256 KiB): a GET whose socket does not drain holds
+ * this and the piece its socket is writing, not more (300 unread GETs: docs/security.md, "Memory").
+ */
+const READ_AHEAD = 256 << 10;
 
 /**
  * The bodies at the hub (architecture.md, "Moving a file"), content-addressed by sha256: uploads verified into the
@@ -16,12 +20,42 @@ export class Bodies {
   readonly signals = new BodySignals();
   private readonly uploads: BodyUploads;
 
-  /** `locks`: several hub processes share the store, and one of them writes an upload at a time. */
+  /**
+   * `locks`: several hub processes share the store, and one of them writes an upload at a time. `uses`: which
+   * bodies requests are reading or writing (on every process, when several share the store).
+   */
   constructor(
     private readonly store: BlobStore,
     locks?: UploadLocks,
+    private readonly uses: BodyUses = new LocalBodyUses(),
   ) {
     this.uploads = new BodyUploads(store, this.signals, locks);
+  }
+
+  /** Marks the body in use by a request (an upload or a download) until its release: it is not removed meanwhile. */
+  use(sha256: string): Promise<BodyUse> {
+    return this.uses.use(sha256);
+  }
+
+  /**
+   * Nothing needs the body any more: its readers end now, and it is removed once no request uses it, on any
+   * process (then `stillUnneeded` is asked again, under the removal's hold). Resolves to whether it was removed.
+   */
+  async collect(sha256: string, stillUnneeded: () => Promise<boolean>): Promise<boolean> {
+    this.signals.removed(sha256);
+    let removed = false;
+    await this.uses.removeUnused(sha256, async () => {
+      // A send that came meanwhile may need it again; one another process removed already is not removed twice.
+      if (!(await stillUnneeded()) || !(await this.store.list()).includes(sha256)) return;
+      await this.remove(sha256);
+      removed = true;
+    });
+    return removed;
+  }
+
+  /** Drops a stale upload unless a writer holds it, here or on another process; resolves to whether it did. */
+  discardIdle(upload: UploadRef): Promise<boolean> {
+    return this.uploads.discardUnlessWriting(upload);
   }
 
   /** Whether the verified body is held, whoever uploaded it: for storage, never for what an uploader is told. */

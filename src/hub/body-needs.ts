@@ -32,8 +32,15 @@ export class BodyNeeds {
   /** Removes the body of this send when no send or offer needs it any more. */
   async collect(sendId: string): Promise<void> {
     const send = await this.repo.getSend(sendId);
-    if (!send) return;
-    if (await this.isNeeded(send.sha256)) return;
-    await this.bodies.remove(send.sha256);
+    if (send) await this.collectBody(send.sha256);
+  }
+
+  /**
+   * Removes a body no send or offer needs any more, once no request reads or writes it on any process (whoever
+   * ends the last such request calls this again). Resolves to whether it was removed now.
+   */
+  async collectBody(sha256: string): Promise<boolean> {
+    if (await this.isNeeded(sha256)) return false;
+    return this.bodies.collect(sha256, async () => !(await this.isNeeded(sha256)));
   }
 }

@@ -13,23 +13,52 @@ interface UploadState {
 
 const uploadKey = ({ sha256, uploader }: UploadRef) => `${sha256}.${uploader}`;
 
-/**
- * Several hub processes on one store: an upload is written by one process at a time. `acquire` resolves to the
- * release of the upload's lock, or null when another process holds it.
- */
-export interface UploadLocks {
-  acquire(upload: UploadRef): Promise<(() => Promise<void>) | null>;
+/** One process's exclusive hold on an upload (UploadLocks). */
+export interface UploadLock {
+  /**
+   * Aborted when the hold is lost without being released (the database connection holding the lock dropped, so
+   * another process may take it now): the writer stops at once, writing nothing more.
+   */
+  readonly lost: AbortSignal;
+  release(): Promise<void>;
 }
 
-/** Passes `source` on, refusing (before it is written) the first byte past `room`. */
-async function* within(source: Readable, room: number, size: number, held: () => number) {
+/**
+ * Several hub processes on one store: an upload is written by one process at a time. `acquire` resolves to the
+ * upload's lock, or null when another process holds it.
+ */
+export interface UploadLocks {
+  acquire(upload: UploadRef): Promise<UploadLock | null>;
+}
+
+const LOCK_LOST = 'the hub lost its hold on this upload: try again';
+
+/**
+ * Passes `source` on, refusing (before it is written) the first byte past `room`, and stopping (before the next
+ * byte is written, even while the sender pauses) once `lost` aborts.
+ */
+async function* within(source: Readable, room: number, size: number, held: () => number, lost?: AbortSignal) {
+  const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let stop: (() => void) | undefined;
+  const stopped = new Promise<'lost'>((resolve) => (stop = () => resolve('lost')));
+  lost?.addEventListener('abort', stop!, { once: true });
   let arriving = 0;
-  for await (const chunk of source) {
-    const bytes = chunk as Buffer;
-    arriving += bytes.length;
-    if (arriving > room)
-      throw new BlobError('too_large', `the body is larger than the ${size} bytes offered`, held());
-    yield bytes;
+  try {
+    for (;;) {
+      if (lost?.aborted) throw new BlobError('lost', LOCK_LOST, held());
+      const next = await Promise.race([chunks.next(), stopped]);
+      if (next === 'lost') throw new BlobError('lost', LOCK_LOST, held());
+      if (next.done) return;
+      const bytes = next.value;
+      arriving += bytes.length;
+      if (arriving > room)
+        throw new BlobError('too_large', `the body is larger than the ${size} bytes offered`, held());
+      yield bytes;
+    }
+  } finally {
+    lost?.removeEventListener('abort', stop!);
+    // Not awaited: after a loss, a read of the request is still pending, and the return waits behind it.
+    chunks.return?.().catch(() => undefined);
   }
 }
 
@@ -68,6 +97,21 @@ export class BodyUploads {
     await this.store.discard(upload);
     this.signals.failed(upload);
     this.signals.changed(upload);
+  }
+
+  /** Drops an upload no writer holds (on any process); resolves to false, dropping nothing, when one does. */
+  async discardUnlessWriting(upload: UploadRef): Promise<boolean> {
+    const writing = () => this.states.get(uploadKey(upload))?.writing === true;
+    if (writing()) return false;
+    const lock = this.locks ? await this.locks.acquire(upload) : null;
+    if (this.locks && !lock) return false;
+    try {
+      if (writing() || lock?.lost.aborted) return false;
+      await this.discard(upload);
+      return true;
+    } finally {
+      await lock?.release();
+    }
   }
 
   /** Forgets the uploads of a body that are not writing; resolves to the uploaders of those that are. */
@@ -110,12 +154,12 @@ export class BodyUploads {
     const state = await this.state(upload);
     if (state.writing) throw new BlobError('busy', 'another upload of this body is in progress', state.held);
     state.writing = true;
-    let release: (() => Promise<void>) | null = null;
+    let lock: UploadLock | null = null;
     try {
       if (this.locks) {
-        release = await this.locks.acquire(upload);
+        lock = await this.locks.acquire(upload);
         // Another process writes it now; what it holds is in the store, not in this process's memory.
-        if (!release) {
+        if (!lock) {
           const held = await this.store.held(upload);
           throw new BlobError('busy', 'another upload of this body is in progress', held);
         }
@@ -133,7 +177,7 @@ export class BodyUploads {
       await this.store.append(
         upload,
         state.held,
-        within(source, size - state.held, size, () => state.held),
+        within(source, size - state.held, size, () => state.held, lock?.lost),
         (chunk) => {
           state.held += chunk.length;
           state.hashedBytes += chunk.length;
@@ -143,10 +187,16 @@ export class BodyUploads {
         },
       );
       if (state.held < size) return { held: state.held, complete: false };
+      // Lost while the last part was being stored: another writer may be at work, so the next attempt verifies.
+      if (lock?.lost.aborted) throw new BlobError('lost', LOCK_LOST, state.held);
       return await this.verify(upload, hash.digest('hex'), size);
+    } catch (error) {
+      // What this process counted may be ahead of, or behind, what another writer makes of the store now.
+      if (lock?.lost.aborted) state.hash = null;
+      throw error;
     } finally {
       state.writing = false;
-      await release?.();
+      await lock?.release();
     }
   }
 

@@ -45,11 +45,19 @@ export class ClusterLinks implements LinkRegistry {
     this.cluster.publish(peerId, name, fields);
   }
 
-  /** A push another process handed over: to the links this process holds for its peer. */
+  pushToRoom<P extends LinkPushName>(instanceId: string, name: P, fields: LinkPushFields<P>): void {
+    // A room has one link: held here, it goes no further.
+    if (this.local.pushToRoom(instanceId, name, fields)) return;
+    const peerId = instanceId.slice(0, instanceId.lastIndexOf('/'));
+    this.cluster.publish(peerId, name, fields, instanceId);
+  }
+
+  /** A push another process handed over: to the links this process holds for its peer (or its one room). */
   deliver(push: ClusterPush): void {
     if (!isLinkPush(push.name)) return;
     try {
-      this.local.pushTo(push.peerId, push.name, push.fields as never);
+      if (push.instanceId) this.local.pushToRoom(push.instanceId, push.name, push.fields as never);
+      else this.local.pushTo(push.peerId, push.name, push.fields as never);
     } catch (error) {
       this.logger.error({ err: error, name: push.name }, 'a push handed over does not match its schema');
     }

@@ -8,8 +8,8 @@ export function registerConferenceOps(links: LinkRegistry, conferences: Conferen
   );
   links.register('conf.join', (session, { cid }) => conferences.joinNamed(session, cid));
   links.register('conf.accept', (session, { confId }) => conferences.accept(session, confId));
-  links.register('conf.reject', (session, { confId }) => {
-    conferences.reject(session, confId);
+  links.register('conf.reject', async (session, { confId }) => {
+    await conferences.reject(session, confId);
     return {};
   });
   links.register('conf.leave', (session, { forAll }) => conferences.leave(session, forAll));

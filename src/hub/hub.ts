@@ -6,6 +6,7 @@ import type { ServerOptions } from 'node:http';
 import type { Logger } from 'pino';
 import { createFastify } from '../common/fastify.js';
 import { lingerBeforeClose } from '../common/lingering-close.js';
+import { clientAddressOf } from '../common/trusted-proxy.js';
 import { LINK_PATH } from '../protocol/hub-link.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { DEFAULT_HUB_PORT } from '../common/defaults.js';
@@ -18,7 +19,7 @@ import type { BlobStore } from './blob-store.js';
 import { BodyOwnership } from './body-ownership.js';
 import { BodyNeeds } from './body-needs.js';
 import { registerConferenceOps } from './conference-ops.js';
-import { Conferences } from './conferences.js';
+import { Conferences, type PresenceLease } from './conferences.js';
 import { DatabaseProbe } from './database-probe.js';
 import { DirectoryBlobStore } from './directory-blob-store.js';
 import { HttpStatus } from './http-status.js';
@@ -85,6 +86,13 @@ export interface HubOptions {
   idleTimeoutMs?: number;
   /** A partial upload with no new byte for this long is removed and its send fails (default 24 h). */
   partialIdleMs?: number;
+  /**
+   * Reverse proxies whose `X-Forwarded-For` is believed (addresses, CIDR ranges; `--trust-proxy`): the source
+   * address of the login limits and the logs. Default: none, the header is ignored.
+   */
+  trustProxy?: string[];
+  /** How often conference presence is renewed, and when a room not renewed is gone (default 5 s / 20 s). */
+  presenceLease?: PresenceLease;
 }
 
 const HEADERS_TIMEOUT_MS = 10_000;
@@ -152,15 +160,24 @@ export class Hub {
       (session) => this.onLinkClosed(session),
       options.heartbeatMs,
       { ...DEFAULT_LINK_LIMITS, ...options.linkLimits },
+      clientAddressOf(options.trustProxy ?? []),
     ));
     const links: LinkRegistry = (this.registry = cluster
       ? new ClusterLinks(linkServer, cluster, logger)
       : linkServer);
     const blobStore: BlobStore = (this.blobStore =
       options.blobStore ?? new DirectoryBlobStore(join(options.dataDir, 'blobs')));
-    const bodies = (this.bodies = new Bodies(blobStore, cluster?.uploadLocks));
+    const bodies = (this.bodies = new Bodies(blobStore, cluster?.uploadLocks, cluster?.bodyUses));
     if (cluster) bodies.signals.relay = (event) => cluster.publishBody(event);
-    const conferences = (this.conferences = new Conferences(repo, accounts, links));
+    const conferences = (this.conferences = new Conferences({
+      repo,
+      accounts,
+      links,
+      process: this.hubId,
+      logger,
+      lease: options.presenceLease,
+      alone: cluster === null,
+    }));
     const logins = (this.logins = new Logins(repo, accounts, links, conferences));
     const ownership = new BodyOwnership(repo, bodies);
     const views = new OfferViews(repo, ownership, accounts, links);
@@ -193,6 +210,8 @@ export class Hub {
     this.app = createFastify(logger, {
       requestTimeout: 0,
       connectionTimeout: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+      // request.ip (the logs) follows the same trusted proxies as the link's source address; none by default.
+      ...(options.trustProxy?.length ? { trustProxy: options.trustProxy } : {}),
       // Fastify hands `http` to http.createServer; its options type declares it only for its HTTP overload.
       // Over TLS Fastify hands `https` to https.createServer instead, which takes the same HTTP options.
       ...(options.tls ? { https: { ...options.tls, ...http } } : ({ http } as FastifyServerOptions)),
@@ -224,9 +243,11 @@ export class Hub {
       repo,
       bodies,
       outcomes,
+      needs,
       clock,
       logger,
       idleMs: options.partialIdleMs ?? DAY,
+      claim: cluster ? (everyMs) => cluster.claim('stale-uploads', everyMs) : undefined,
     });
   }
 
@@ -245,6 +266,7 @@ export class Hub {
         (event) => this.bodies.signals.receive(event),
       );
     }
+    await this.conferences.start();
     await this.app.ready();
     this.app.server.on('upgrade', (req, socket, head) => {
       const path = (req.url ?? '').split('?')[0];
@@ -265,6 +287,8 @@ export class Hub {
     this.stopWatchingAccounts();
     this.expiry.stop();
     this.staleUploads.stop();
+    // Its rooms leave their conferences (the others present are told) while the database is still there.
+    await this.conferences.stop().catch(() => undefined);
     this.links.close();
     this.app.server.closeAllConnections();
     await this.app.close();

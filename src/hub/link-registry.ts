@@ -32,6 +32,8 @@ export interface LinkRegistry {
     fields: LinkPushFields<P>,
     except?: LinkSession,
   ): void;
+  /** Pushes to the one room whose presence is `instanceId` (`peerId/instance`), on whichever process holds it. */
+  pushToRoom<P extends LinkPushName>(instanceId: string, name: P, fields: LinkPushFields<P>): void;
   /**
    * Gives a session its bearer token (at login), or takes it away (null: logout, link closed); resolves once the
    * token is good (or no longer good) wherever body requests may arrive.

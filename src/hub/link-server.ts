@@ -12,6 +12,7 @@ import {
 } from '../protocol/hub-link.js';
 import { checkLinkArgs, checkLinkReply, isLinkOp } from '../protocol/hub-link-checks.js';
 import { keepAlive } from '../common/heartbeat.js';
+import { socketAddressOf, type ClientAddressOf } from '../common/trusted-proxy.js';
 import { SerialQueue } from '../common/serial-queue.js';
 import { LinkSession } from './link-session.js';
 import { LinkOpError } from './link-op-error.js';
@@ -63,6 +64,8 @@ export class LinkServer implements LinkRegistry {
     private readonly onClose: (session: LinkSession) => void,
     private readonly heartbeatMs = 10_000,
     readonly limits: LinkLimits = DEFAULT_LINK_LIMITS,
+    /** Where an upgrade comes from: the peer, or what trusted proxies say (`--trust-proxy`). */
+    private readonly addressOf: ClientAddressOf = socketAddressOf,
   ) {
     this.wss = new WebSocketServer({
       noServer: true,
@@ -101,7 +104,8 @@ export class LinkServer implements LinkRegistry {
       );
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req.socket.remoteAddress ?? 'unknown'));
+    const address = this.addressOf(req);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, address));
   }
 
   sessionsOf(peerId: string): LinkSession[] {
@@ -142,6 +146,13 @@ export class LinkServer implements LinkRegistry {
     const sessions = this.sessionsOf(peerId).filter((session) => session !== except);
     for (const session of sessions) session.push(name, fields);
     return sessions.length;
+  }
+
+  /** Pushes to the room of this presence if this process holds its link; false when it does not. */
+  pushToRoom<P extends LinkPushName>(instanceId: string, name: P, fields: LinkPushFields<P>): boolean {
+    const session = this.sessionByInstance(instanceId);
+    session?.push(name, fields);
+    return session !== undefined;
   }
 
   close(): void {

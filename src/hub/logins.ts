@@ -24,6 +24,8 @@ export class Logins {
   ): Promise<{ peerId: string; instanceId: string; token: string }> {
     const peerId = this.accounts.peerIdOf(account.name);
     const instanceId = `${peerId}/${session.instance}`;
+    // The room starts outside any conference, whatever its presence still had through an earlier link.
+    await this.conferences.onLogin(instanceId);
     const token = randomBytes(32).toString('base64url');
     session.account = account;
     session.peerId = peerId;

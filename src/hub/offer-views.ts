@@ -46,10 +46,12 @@ export class OfferViews {
     return { sendId: send.sendId, status, ...(reason ? { reason } : {}), held };
   }
 
-  async pushSendState(sendId: string): Promise<void> {
+  /** Pushes the send's state to its sender's rooms; `detail` says in words why it failed (only with status 0). */
+  async pushSendState(sendId: string, detail?: string): Promise<void> {
     const send = await this.repo.getSend(sendId);
     if (!send) return;
     const state = await this.sendState(send);
+    if (detail && state.status === Status.Failed) state.detail = detail.slice(0, 500);
     this.links.pushTo(this.accounts.peerIdOf(send.sender), 'send.state', state);
   }
 

@@ -114,7 +114,7 @@ export class Offers {
   private async recipientsOf(session: LinkSession, args: LinkArgs<'offer.create'>) {
     const { accounts, conferences } = this.parts;
     if (args.conference) {
-      const conference = conferences.conferenceOf(session);
+      const conference = await conferences.conferenceOf(session);
       if (!conference) throw new LinkOpError('conflict', 'not in a group conference');
       return { recipients: conferences.otherAccounts(conference, session), confId: conference.confId };
     }

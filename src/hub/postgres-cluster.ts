@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { SerialQueue } from '../common/serial-queue.js';
 import type { LoginFailureLog } from './accounts.js';
 import type { UploadRef } from './blob-store.js';
 import type { BodyEvent } from './body-signals.js';
-import type { UploadLocks } from './body-uploads.js';
+import type { BodyUse, BodyUses } from './body-uses.js';
+import type { UploadLock, UploadLocks } from './body-uploads.js';
 import type { BodyBearer } from './link-registry.js';
 import { PostgresChangeFeed } from './postgres-change-feed.js';
 import { PUSH_CHANNEL } from './postgres-migrations.js';
@@ -15,8 +17,20 @@ const HEARTBEAT_MS = 5000;
 const STALE_AFTER_S = 20;
 /** A process silent this long is removed, with its tokens (one that was killed never removes itself). */
 const FORGET_AFTER_S = 120;
-/** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more. */
-const MAX_NOTIFY_BYTES = 7999;
+/** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; the message's id and a colon go before it. */
+const MAX_NOTIFY_BYTES = 7999 - 21;
+/** Messages stay in cluster_pushes this long: a process cut off from the database longer misses them. */
+const KEEP_MESSAGES_S = 600;
+/**
+ * A catch-up reads again from this many ids before the newest one seen: ids are taken when a message is logged
+ * and become visible when it commits, so a few may arrive out of order. Those delivered already are skipped.
+ */
+const CATCH_UP_OVERLAP = 1000;
+/** A catch-up reads the log in pages of this many messages. */
+const CATCH_UP_PAGE = 1000;
+
+/** How long a use of a body waits for a removal of it under way (a removal takes seconds at most). */
+const USE_WAIT_MS = 60_000;
 
 /** The key under which a bearer token is stored: its hash, never its value. */
 export const tokenHash = (token: string) => createHash('sha256').update(token).digest('base64');
@@ -27,6 +41,8 @@ export interface ClusterPush {
   peerId: string;
   name: string;
   fields: object;
+  /** For a push to one room only (a conference's): its presence, `peerId/instance`. */
+  instanceId?: string;
 }
 
 /** What goes over the channel: a push, or what became of an upload (for readers following it elsewhere). */
@@ -39,7 +55,8 @@ const lockKey = (name: string) => createHash('sha256').update(name).digest().rea
  * What several hub processes on one PostgreSQL database share besides the repository's rows: which processes are
  * alive (hub_processes, a heartbeat), the body routes' bearer tokens (body_tokens, valid while the process holding
  * their link is alive), pushes handed from the process that made them to the processes holding the recipients'
- * links (LISTEN/NOTIFY on one channel), the login failures the lockout counts, and jobs (expiry) claimed once per
+ * links (LISTEN/NOTIFY on one channel, each message also logged in cluster_pushes for a process that was not
+ * listening when it was sent), the login failures the lockout counts, and jobs (expiry) claimed once per
  * interval by one process. Its own small pool, so that none of this waits behind the repository's requests.
  */
 export class PostgresCluster {
@@ -50,6 +67,18 @@ export class PostgresCluster {
   private heartbeat: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private stopped = false;
+  /** What arrives from the other processes (set by `start`). */
+  private handlers: { push: (push: ClusterPush) => void; body: (event: BodyEvent) => void } | null = null;
+  /** Messages logged before this process started are not its to deliver. */
+  private firstId = Number.MAX_SAFE_INTEGER;
+  /** The newest message id seen, and the ids delivered near it (catch-ups overlap what was delivered). */
+  private newestId = 0;
+  private readonly delivered = new Set<number>();
+  /** The catch-up under way, and whether another was asked for meanwhile (a second reconnect). */
+  private catchingUp: Promise<void> | null = null;
+  private catchUpAgain = false;
+  /** Notifications that came during the catch-up, delivered after it (at most CATCH_UP_PAGE of them). */
+  private waiting: Array<[id: number, payload: string]> = [];
 
   constructor(
     private readonly options: {
@@ -98,29 +127,96 @@ export class PostgresCluster {
       );
     }, HEARTBEAT_MS);
     this.heartbeat.unref();
+    this.handlers = { push: onPush, body: onBody };
+    // Before any link logs in here: what was logged until now is for the links of other processes, or of none.
+    const newest = await this.pool.query<{ id: string }>(
+      'SELECT coalesce(max(id), 0) AS id FROM cluster_pushes',
+    );
+    this.firstId = Number(newest.rows[0]?.id ?? 0) + 1;
     this.unsubscribe = this.feed.subscribe((payload) => {
-      if (!payload) return; // a reconnect: pushes sent meanwhile are lost; rooms reread their state on reconnect
-      let message: ClusterMessage;
-      try {
-        message = JSON.parse(payload) as ClusterMessage;
-      } catch {
-        return;
-      }
-      if (message.from === this.process) return;
-      if ('push' in message) onPush({ from: message.from, ...message.push });
-      else if ('body' in message) onBody(message.body);
+      // A reconnect: the notifications sent while no one listened are read from the log.
+      if (!payload) return void this.catchUp();
+      const colon = payload.indexOf(':');
+      const id = Number(payload.slice(0, colon));
+      // During a catch-up, newer messages wait for the older ones it delivers: the order stays the senders'.
+      if (this.catchingUp) {
+        // Bounded: past the bound they are dropped here and read from the log by one more catch-up pass.
+        if (this.waiting.length < CATCH_UP_PAGE) this.waiting.push([id, payload.slice(colon + 1)]);
+        else this.catchUpAgain = true;
+      } else this.receive(id, payload.slice(colon + 1));
     });
+  }
+
+  /** A message of the log, from a notification or a catch-up: handled once, whichever brings it first. */
+  private receive(id: number, payload: string): void {
+    if (!Number.isSafeInteger(id) || id < this.firstId || this.delivered.has(id)) return;
+    this.delivered.add(id);
+    if (id > this.newestId) this.newestId = id;
+    if (this.delivered.size > 2 * CATCH_UP_OVERLAP) {
+      for (const old of this.delivered)
+        if (old < this.newestId - CATCH_UP_OVERLAP) this.delivered.delete(old);
+    }
+    let message: ClusterMessage;
+    try {
+      message = JSON.parse(payload) as ClusterMessage;
+    } catch {
+      return;
+    }
+    if (message.from === this.process || !this.handlers) return;
+    if ('push' in message) this.handlers.push({ from: message.from, ...message.push });
+    else if ('body' in message) this.handlers.body(message.body);
+  }
+
+  /**
+   * Delivers, in order, the messages logged since shortly before the newest one seen that no notification brought
+   * (they were sent while the LISTEN connection was down): the rooms on this process get the pushes they missed.
+   */
+  catchUp(): Promise<void> {
+    if (this.catchingUp) {
+      this.catchUpAgain = true;
+      return this.catchingUp;
+    }
+    this.catchingUp = (async () => {
+      do {
+        this.catchUpAgain = false;
+        try {
+          let after = Math.max(this.firstId - 1, this.newestId - CATCH_UP_OVERLAP);
+          for (;;) {
+            const page = await this.pool.query<{ id: string; message: string }>(
+              'SELECT id, message FROM cluster_pushes WHERE id > $1 ORDER BY id LIMIT $2',
+              [after, CATCH_UP_PAGE],
+            );
+            for (const row of page.rows) this.receive(Number(row.id), row.message);
+            if (page.rows.length < CATCH_UP_PAGE) break;
+            after = Number(page.rows[page.rows.length - 1].id);
+          }
+        } catch (error) {
+          this.options.logger.warn(
+            { err: (error as Error).message },
+            'reading the pushes missed while not listening failed',
+          );
+        }
+        // What came meanwhile is newer than what the pass read; what was dropped (past the bound) newer still.
+        const waiting = this.waiting.sort((x, y) => x[0] - y[0]);
+        this.waiting = [];
+        for (const [id, payload] of waiting) this.receive(id, payload);
+      } while (this.catchUpAgain && !this.stopped);
+    })().finally(() => (this.catchingUp = null));
+    return this.catchingUp;
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // Pushes already made go out before the connections close (a process stopping in order tells the others
+    // that its rooms left their conferences).
+    await new Promise<void>((resolve) => this.outgoing.push(resolve));
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.unsubscribe?.();
     this.feed.stop();
     const locks = this.lockClient;
     this.lockClient = null;
-    await locks?.then((client) => client.end()).catch(() => undefined);
+    await locks?.then(({ client }) => client.end()).catch(() => undefined);
     // A process that stops in order takes its tokens with it; one killed leaves them to expire with its heartbeat.
     await this.pool
       .query('DELETE FROM hub_processes WHERE process = $1', [this.process])
@@ -128,10 +224,14 @@ export class PostgresCluster {
     await this.pool.end();
   }
 
-  /** Hands a push to every other process; they deliver it to the links they hold for `peerId`. */
-  publish(peerId: string, name: string, fields: object): void {
+  /**
+   * Hands a push to every other process; they deliver it to the links they hold for `peerId` (or, given
+   * `instanceId`, to that one room's link).
+   */
+  publish(peerId: string, name: string, fields: object, instanceId?: string): void {
     if (this.stopped) return;
-    this.send({ from: this.process, push: { peerId, name, fields } }, name);
+    const push = instanceId ? { peerId, name, fields, instanceId } : { peerId, name, fields };
+    this.send({ from: this.process, push }, name);
   }
 
   /** Hands what became of an upload to every other process (their readers following it). */
@@ -150,45 +250,116 @@ export class PostgresCluster {
       );
       return;
     }
+    // Logged and announced by one statement (one transaction): whoever misses the notification finds it logged.
     this.outgoing.push(async () => {
-      await this.pool.query('SELECT pg_notify($1, $2)', [PUSH_CHANNEL, payload]);
+      await this.pool.query(
+        `WITH logged AS (INSERT INTO cluster_pushes (message) VALUES ($2) RETURNING id)
+         SELECT pg_notify($1, id::text || ':' || $2::text) FROM logged`,
+        [PUSH_CHANNEL, payload],
+      );
     });
   }
 
   /**
    * One writer per upload across processes: a session advisory lock per upload, held on one dedicated connection
    * of this process. A process that dies (kill -9) loses its connection, and PostgreSQL releases its locks at once,
-   * so the sender's room resumes through another process without waiting for a lease to run out.
+   * so the sender's room resumes through another process without waiting for a lease to run out. A process that
+   * merely loses the connection (PostgreSQL restarted, the backend terminated) loses its locks the same way: every
+   * upload it is writing is told at once (`lost`) and stops, so two writers never append to one upload.
    */
   readonly uploadLocks: UploadLocks = {
-    acquire: async (upload: UploadRef) => {
+    acquire: async (upload: UploadRef): Promise<UploadLock | null> => {
       const key = lockKey(`upload:${upload.sha256}.${upload.uploader}`);
-      const client = await this.lockConnection();
+      const { client, lost } = await this.lockConnection();
       const result = await client.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1) AS got', [key]);
       if (!result.rows[0]?.got) return null;
-      return async () => {
-        await client.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => undefined);
+      return {
+        lost,
+        release: async () => {
+          if (lost.aborted) return; // the server released it with the connection
+          await client.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => undefined);
+        },
       };
     },
   };
 
-  private lockClient: Promise<pg.Client> | null = null;
+  /**
+   * Which bodies are read or written on any process: each use holds a shared advisory lock on the body (on the
+   * same connection as the upload locks, so a lost connection ends the uses with the locks), and a removal takes
+   * the same lock exclusively for as long as it deletes, in a transaction of its own: it never runs while a request
+   * on any process uses the body, and no use starts while it runs.
+   */
+  readonly bodyUses: BodyUses = {
+    use: async (sha256: string): Promise<BodyUse> => {
+      const key = lockKey(`body:${sha256}`);
+      const deadline = Date.now() + USE_WAIT_MS;
+      for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
+        const { client, lost } = await this.lockConnection();
+        const result = await client.query<{ got: boolean }>('SELECT pg_try_advisory_lock_shared($1) AS got', [
+          key,
+        ]);
+        if (result.rows[0]?.got) {
+          let released = false;
+          return {
+            lost,
+            release: async () => {
+              if (released || lost.aborted) return;
+              released = true;
+              await client.query('SELECT pg_advisory_unlock_shared($1)', [key]).catch(() => undefined);
+            },
+          };
+        }
+        // A removal of the body is under way on some process: once it is done, the body starts anew.
+        if (Date.now() >= deadline) throw new Error(`the body ${sha256} stayed locked by a removal`);
+        await sleep(wait);
+      }
+    },
+    removeUnused: async (sha256: string, remove: () => Promise<void>): Promise<boolean> => {
+      const key = lockKey(`body:${sha256}`);
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await client.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS got', [
+          key,
+        ]);
+        if (!result.rows[0]?.got) {
+          await client.query('ROLLBACK');
+          return false;
+        }
+        await remove();
+        await client.query('COMMIT');
+        return true;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+  };
 
-  private lockConnection(): Promise<pg.Client> {
+  private lockClient: Promise<{ client: pg.Client; lost: AbortSignal }> | null = null;
+
+  private lockConnection(): Promise<{ client: pg.Client; lost: AbortSignal }> {
     if (this.lockClient) return this.lockClient;
     const client = new pg.Client({
       connectionString: this.options.url,
       application_name: `roomfiles-cluster-${this.process}-locks`,
       keepAlive: true,
     });
-    const connecting = client.connect().then(() => client);
+    const whenLost = new AbortController();
+    const connecting = client.connect().then(() => ({ client, lost: whenLost.signal }));
     this.lockClient = connecting;
     const lost = (error?: Error) => {
-      if (this.lockClient !== connecting) return;
-      this.lockClient = null;
-      // The server released every lock of the session: uploads writing now are no longer exclusive.
+      if (whenLost.signal.aborted) return;
+      whenLost.abort();
+      if (this.lockClient === connecting) this.lockClient = null;
+      // The server released every lock of the session: the uploads holding them stop (UploadLock.lost).
       if (!this.stopped)
-        this.options.logger.error({ err: error?.message }, 'upload locks lost with their connection');
+        this.options.logger.error(
+          { err: error?.message },
+          'upload locks lost with their connection: the uploads holding them stop',
+        );
       client.end().catch(() => undefined);
     };
     client.on('error', lost);
@@ -262,6 +433,9 @@ export class PostgresCluster {
     );
     await this.pool.query('DELETE FROM hub_processes WHERE seen_at < now() - make_interval(secs => $1)', [
       FORGET_AFTER_S,
+    ]);
+    await this.pool.query('DELETE FROM cluster_pushes WHERE at < now() - make_interval(secs => $1)', [
+      KEEP_MESSAGES_S,
     ]);
   }
 }

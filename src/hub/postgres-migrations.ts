@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { CONFERENCE_PRESENCE_SCHEMA } from './conference-presence-sql.js';
 import { HUB_SCHEMA } from './schema.js';
 
 /**
@@ -59,6 +60,26 @@ CREATE TABLE cluster_jobs (
   job TEXT PRIMARY KEY,
   ran_at TIMESTAMPTZ NOT NULL
 );
+`,
+  },
+  {
+    version: 4,
+    name: 'running conferences: who is present (a lease per hub process) and who is invited',
+    // See src/hub/conference-presence-sql.ts and src/hub/conferences.ts.
+    sql: CONFERENCE_PRESENCE_SCHEMA,
+  },
+  {
+    version: 5,
+    name: 'several hub processes: a log of the pushes handed over, for a process that missed notifications',
+    // src/hub/postgres-cluster.ts: each message is logged and announced by one statement; a process whose LISTEN
+    // connection was lost reads what it missed from here once it listens again. Rows live minutes, not longer.
+    sql: `
+CREATE TABLE cluster_pushes (
+  id BIGSERIAL PRIMARY KEY,
+  at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  message TEXT NOT NULL
+);
+CREATE INDEX cluster_pushes_at ON cluster_pushes (at);
 `,
   },
 ];

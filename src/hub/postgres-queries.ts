@@ -1,11 +1,26 @@
 import type {
   AccountChanges,
   AccountRow,
+  ConferenceInvitationRow,
+  ConferenceMemberRow,
   ConferenceRow,
   HubQueries,
+  MemberCondition,
   OfferRow,
+  RunningConferenceRow,
   SendRow,
 } from './repository.js';
+import {
+  PRESENCE_SQL as SQL,
+  inJoinOrder,
+  byInvitee,
+  joinValues,
+  removeMemberValues,
+  startValues,
+  toConferenceInvitation,
+  toConferenceMember,
+  toRunningConference,
+} from './conference-presence-sql.js';
 import type { OfferState } from '../protocol/hub-link.js';
 import { Status } from '../protocol/common-types.js';
 import { setClause, toAccount, toConference, toOffer, toSend, type Row } from './sqlite-rows.js';
@@ -269,5 +284,81 @@ export abstract class PostgresQueries implements HubQueries {
 
   async removeConference(cid: string): Promise<boolean> {
     return (await this.changed('DELETE FROM conferences WHERE cid = ?', [cid])) > 0;
+  }
+
+  async startConference(row: RunningConferenceRow): Promise<boolean> {
+    return (await this.changed(SQL.start, startValues(row))) > 0;
+  }
+
+  async getRunningConference(confId: string): Promise<RunningConferenceRow | undefined> {
+    const row = await this.one(SQL.get, [confId]);
+    return row ? toRunningConference(row) : undefined;
+  }
+
+  async runningConferenceOf(cid: string): Promise<RunningConferenceRow | undefined> {
+    const row = await this.one(SQL.ofCid, [cid]);
+    return row ? toRunningConference(row) : undefined;
+  }
+
+  async lockRunningConference(confId: string): Promise<RunningConferenceRow | undefined> {
+    const row = await this.one(SQL.lock, [confId]);
+    return row ? toRunningConference(row) : undefined;
+  }
+
+  removeRunningConference(confId: string): Promise<boolean> {
+    return this.atomically(async (execute) => {
+      await execute(numbered(SQL.removeMembers), [confId]);
+      await execute(numbered(SQL.removeInvitations), [confId]);
+      return (await execute(numbered(SQL.remove), [confId])).rowCount > 0;
+    });
+  }
+
+  async joinConference(member: ConferenceMemberRow): Promise<boolean> {
+    return (await this.changed(SQL.join, joinValues(member))) > 0;
+  }
+
+  async conferenceMemberOf(instanceId: string): Promise<ConferenceMemberRow | undefined> {
+    const row = await this.one(SQL.memberOf, [instanceId]);
+    return row ? toConferenceMember(row) : undefined;
+  }
+
+  async conferenceMembers(confId: string): Promise<ConferenceMemberRow[]> {
+    return inJoinOrder((await this.all(SQL.members, [confId])).map(toConferenceMember));
+  }
+
+  async removeConferenceMember(
+    instanceId: string,
+    only?: MemberCondition,
+  ): Promise<ConferenceMemberRow | undefined> {
+    const row = await this.one(SQL.removeMember, removeMemberValues(instanceId, only));
+    return row ? toConferenceMember(row) : undefined;
+  }
+
+  async renewConferencePresence(process: string, now: number): Promise<number> {
+    return this.changed(SQL.renew, [now, process]);
+  }
+
+  async staleConferenceMembers(seenBefore: number): Promise<ConferenceMemberRow[]> {
+    return (await this.all(SQL.stale, [seenBefore])).map(toConferenceMember);
+  }
+
+  async inviteToConference(row: ConferenceInvitationRow): Promise<void> {
+    await this.changed(SQL.invite, [row.confId, row.peerId, row.by]);
+  }
+
+  async takeConferenceInvitation(
+    confId: string,
+    peerId: string,
+  ): Promise<ConferenceInvitationRow | undefined> {
+    const row = await this.one(SQL.takeInvitation, [confId, peerId]);
+    return row ? toConferenceInvitation(row) : undefined;
+  }
+
+  async conferenceInvitations(confId: string): Promise<ConferenceInvitationRow[]> {
+    return byInvitee((await this.all(SQL.invitations, [confId])).map(toConferenceInvitation));
+  }
+
+  async dropConferenceInvitationsOf(peerId: string): Promise<number> {
+    return this.changed(SQL.dropInvitationsOf, [peerId]);
   }
 }

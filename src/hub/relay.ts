@@ -30,11 +30,16 @@ const NO_SUCH_SEND = 'no such send';
 const NO_SUCH_OFFER = 'no such offer';
 const BAD_UPLOAD = `a sha256 path and a numeric ${UPLOAD_OFFSET_HEADER} header are required`;
 
+/** Why an upload fails on a full store: the 507's text, and the text the sender's room shows. */
+const NO_ROOM = 'the hub has no room for this body';
+
 /** Statuses of the refusals an upload can meet on its way into the store, with the offset to resume from. */
 const UPLOAD_REFUSAL = {
   busy: HttpStatus.Conflict,
   offset: HttpStatus.Conflict,
   too_large: HttpStatus.ContentTooLarge,
+  // The hub lost its lock on the upload (its database connection dropped): the room retries from the offset.
+  lost: HttpStatus.ServiceUnavailable,
 } as const;
 
 export interface RelayParts {
@@ -72,6 +77,25 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
     }
     reply.raw.once('close', release);
     return true;
+  };
+  /**
+   * Marks the body in use until the request's connection closes (no removal on any process takes it meanwhile),
+   * and then removes it if nothing needs it any more: a removal skipped for this request is done here.
+   */
+  const using = async (reply: FastifyReply, sha: string) => {
+    const use = await bodies.use(sha);
+    reply.raw.once('close', () => {
+      use
+        .release()
+        .then(() => needs.collectBody(sha))
+        .catch((error: unknown) =>
+          logger.warn(
+            { err: error instanceof Error ? error.message : error, sha },
+            'collecting a body failed',
+          ),
+        );
+    });
+    return use;
   };
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();
   routes.addContentTypeParser('application/offset+octet-stream', (_request, _payload, done) => done(null));
@@ -119,6 +143,7 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
       if (!send || send.sender !== bearerOf(request).account || send.sha256 !== sha) {
         return refuse(reply, HttpStatus.NotFound, NO_SUCH_SEND);
       }
+      await using(reply, sha);
       const owned = await ownership.owns(send.sender, sha, send.fileSize);
       if (!(await needs.uploadTarget(send.sender, sha))) {
         reply.header(UPLOAD_OFFSET_HEADER, String(owned ? send.fileSize : 0));
@@ -138,7 +163,7 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
         // The send fails for its sender and every recipient; nothing of it is kept (docs/security.md, "Quotas").
         logger.warn({ sender: send.sender, sendId: send.sendId }, overQuota);
         await bodies.discardUpload({ sha256: sha, uploader: send.sender }).catch(() => undefined);
-        await outcomes.failed(sha, send.sender);
+        await outcomes.failed(sha, send.sender, overQuota);
         return refuse(reply, HttpStatus.InsufficientStorage, overQuota, { connection: 'close' });
       }
       stats.uploadsStarted += 1;
@@ -157,7 +182,8 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
       } catch (error) {
         if (error instanceof BlobError) {
           if (error.kind === 'mismatch') {
-            await outcomes.mismatched(sha, send.sender);
+            // The same words in the push and in the 422: the sender's room keeps whichever comes first.
+            await outcomes.mismatched(sha, send.sender, error.message);
             return refuse(reply, HttpStatus.UnprocessableContent, error.message);
           }
           if (error.kind === 'full') {
@@ -165,8 +191,8 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
             // and what it held is dropped to give the space back. A later send works once there is room again.
             logger.error({ sha, sender: send.sender }, 'upload failed: the hub has no room for this body');
             await bodies.discardUpload(upload).catch(() => undefined);
-            await outcomes.failed(sha, send.sender);
-            return refuse(reply, HttpStatus.InsufficientStorage, 'the hub has no room for this body', {
+            await outcomes.failed(sha, send.sender, NO_ROOM);
+            return refuse(reply, HttpStatus.InsufficientStorage, NO_ROOM, {
               connection: 'close',
             });
           }
@@ -215,6 +241,9 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
         );
       }
       if (!slotFor(request, reply, 'GET')) return reply;
+      // Kept going if the use's database connection drops (PostgreSQL restarted): a download does not depend on
+      // the database. Only a removal of a body nothing needs could then take it from under it, and end it.
+      await using(reply, send.sha256);
       const controller = new AbortController();
       request.raw.on('close', () => controller.abort());
       const upload = { sha256: send.sha256, uploader: send.sender };

@@ -61,6 +61,56 @@ export interface ConferenceRow {
   createdAt: number;
 }
 
+/** A conference running now: in the database, so that every hub process sees the same ones. */
+export interface RunningConferenceRow {
+  confId: string;
+  title: string;
+  confType: number;
+  /** The TrueConf ID of the account that started it. */
+  ownerPeerId: string;
+  /** The named conference this is a session of (at most one runs per CID), or null for an ad-hoc one. */
+  cid: string | null;
+  startedAt: number;
+}
+
+/**
+ * A room present in a running conference (a room is in one at most). Its row is owned by the hub process holding
+ * the room's link, which renews `seenAt` while it lives: a row not renewed for a while is a room whose process
+ * died, and any process removes it (src/hub/conferences.ts).
+ */
+export interface ConferenceMemberRow {
+  /** The room's presence, `peerId/instance`. */
+  instanceId: string;
+  confId: string;
+  peerId: string;
+  /** The account's name (a conference send goes to each account present once). */
+  account: string;
+  peerDn: string;
+  role: number;
+  /** The hub process holding the room's link. */
+  process: string;
+  /** That link, `process/session`: only its own closing takes the room out (not a later link of the same room). */
+  link: string;
+  joinedAt: number;
+  /** When the owning process last said the room is still there (ms, that process's clock). */
+  seenAt: number;
+}
+
+/** An account invited to a running conference that has not answered yet. */
+export interface ConferenceInvitationRow {
+  confId: string;
+  /** The invited account's TrueConf ID. */
+  peerId: string;
+  /** The room that invited it (InstanceId): a rejection is told to it. */
+  by: string;
+}
+
+/** Which member row `removeConferenceMember` may remove: only that link's, only one not renewed since. */
+export interface MemberCondition {
+  link?: string;
+  seenBefore?: number;
+}
+
 /** The reads and writes of the hub's rows: on the repository itself, or on a transaction it opened. */
 export interface HubQueries {
   getMeta(key: string): Promise<string | undefined>;
@@ -107,6 +157,40 @@ export interface HubQueries {
   listConferences(): Promise<ConferenceRow[]>;
   addConference(row: ConferenceRow): Promise<boolean>;
   removeConference(cid: string): Promise<boolean>;
+
+  /** Records a running conference; false when its confId, or a running session of its CID, exists already. */
+  startConference(row: RunningConferenceRow): Promise<boolean>;
+  getRunningConference(confId: string): Promise<RunningConferenceRow | undefined>;
+  /** The running session of the named conference `cid`, if one runs. */
+  runningConferenceOf(cid: string): Promise<RunningConferenceRow | undefined>;
+  /**
+   * Inside a transaction: locks the running conference's row until the transaction ends (changes of its members
+   * and invitations made by several processes at once happen one after the other), and returns it.
+   */
+  lockRunningConference(confId: string): Promise<RunningConferenceRow | undefined>;
+  /** Removes a running conference with its members and invitations; false when it was not running. */
+  removeRunningConference(confId: string): Promise<boolean>;
+  /** Adds a room to a conference; false when the room is in a conference already. */
+  joinConference(member: ConferenceMemberRow): Promise<boolean>;
+  conferenceMemberOf(instanceId: string): Promise<ConferenceMemberRow | undefined>;
+  /** The rooms present in a conference, in the order they joined. */
+  conferenceMembers(confId: string): Promise<ConferenceMemberRow[]>;
+  /** Removes a room's membership (only as `only` allows) and returns it; undefined when nothing was removed. */
+  removeConferenceMember(
+    instanceId: string,
+    only?: MemberCondition,
+  ): Promise<ConferenceMemberRow | undefined>;
+  /** The owning process says its rooms are still there: their `seenAt` becomes `now`. Resolves to how many. */
+  renewConferencePresence(process: string, now: number): Promise<number>;
+  /** Member rows not renewed since `seenBefore`: rooms whose hub process is gone. */
+  staleConferenceMembers(seenBefore: number): Promise<ConferenceMemberRow[]>;
+  /** Records an invitation (again: the latest inviter is kept). */
+  inviteToConference(row: ConferenceInvitationRow): Promise<void>;
+  /** Removes an invitation and returns it; undefined when there was none. */
+  takeConferenceInvitation(confId: string, peerId: string): Promise<ConferenceInvitationRow | undefined>;
+  conferenceInvitations(confId: string): Promise<ConferenceInvitationRow[]>;
+  /** Forgets every invitation of an account (its room left); resolves to how many. */
+  dropConferenceInvitationsOf(peerId: string): Promise<number>;
 }
 
 /** Stops a watch started by `watchExternalChanges`. */

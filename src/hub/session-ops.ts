@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { WebSocket } from 'ws';
 import type { LinkResult } from '../protocol/hub-link.js';
 import { AccountError, type Accounts } from './accounts.js';
 import { LinkOpError } from './link-op-error.js';
@@ -55,6 +56,14 @@ export function registerSessionOps(
       throw error;
     }
     const { peerId, instanceId, token } = await logins.begin(session, account);
+    if (session.socket.readyState !== WebSocket.OPEN) {
+      // The link closed while the password was checked (its login deadline passed, the room went away): the
+      // close already forgot this session, so the login given to it now would outlive it (a bearer token that
+      // works without a link, in a map nobody empties). Taken back at once.
+      logins.end(session);
+      logger.info({ peerId, room: session.room }, 'login completed after its link closed: taken back');
+      throw new LinkOpError('unauthorized', 'the link closed before the login completed');
+    }
     logger.info({ peerId, room: session.room }, 'logged in');
     const result: LinkResult<'login'> = {
       peerId,

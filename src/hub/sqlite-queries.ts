@@ -2,11 +2,26 @@ import type Database from 'better-sqlite3';
 import type {
   AccountChanges,
   AccountRow,
+  ConferenceInvitationRow,
+  ConferenceMemberRow,
   ConferenceRow,
   HubQueries,
+  MemberCondition,
   OfferRow,
+  RunningConferenceRow,
   SendRow,
 } from './repository.js';
+import {
+  PRESENCE_SQL as SQL,
+  inJoinOrder,
+  byInvitee,
+  joinValues,
+  removeMemberValues,
+  startValues,
+  toConferenceInvitation,
+  toConferenceMember,
+  toRunningConference,
+} from './conference-presence-sql.js';
 import type { OfferState } from '../protocol/hub-link.js';
 import { Status } from '../protocol/common-types.js';
 import { setClause, toAccount, toConference, toOffer, toSend, type Row } from './sqlite-rows.js';
@@ -277,5 +292,99 @@ export abstract class SqliteQueries implements HubQueries {
     return this.run(() => {
       return this.db.prepare('DELETE FROM conferences WHERE cid = ?').run(cid).changes > 0;
     });
+  }
+
+  startConference(row: RunningConferenceRow): Promise<boolean> {
+    return this.run(() => this.db.prepare(SQL.start).run(...startValues(row)).changes > 0);
+  }
+
+  getRunningConference(confId: string): Promise<RunningConferenceRow | undefined> {
+    return this.run(() => {
+      const row = this.db.prepare(SQL.get).get(confId) as Row | undefined;
+      return row ? toRunningConference(row) : undefined;
+    });
+  }
+
+  runningConferenceOf(cid: string): Promise<RunningConferenceRow | undefined> {
+    return this.run(() => {
+      const row = this.db.prepare(SQL.ofCid).get(cid) as Row | undefined;
+      return row ? toRunningConference(row) : undefined;
+    });
+  }
+
+  lockRunningConference(confId: string): Promise<RunningConferenceRow | undefined> {
+    return this.run(() => {
+      const row = this.db.prepare(SQL.lock).get(confId) as Row | undefined;
+      return row ? toRunningConference(row) : undefined;
+    });
+  }
+
+  removeRunningConference(confId: string): Promise<boolean> {
+    return this.run(() =>
+      this.db.transaction(() => {
+        this.db.prepare(SQL.removeMembers).run(confId);
+        this.db.prepare(SQL.removeInvitations).run(confId);
+        return this.db.prepare(SQL.remove).run(confId).changes > 0;
+      })(),
+    );
+  }
+
+  joinConference(member: ConferenceMemberRow): Promise<boolean> {
+    return this.run(() => this.db.prepare(SQL.join).run(...joinValues(member)).changes > 0);
+  }
+
+  conferenceMemberOf(instanceId: string): Promise<ConferenceMemberRow | undefined> {
+    return this.run(() => {
+      const row = this.db.prepare(SQL.memberOf).get(instanceId) as Row | undefined;
+      return row ? toConferenceMember(row) : undefined;
+    });
+  }
+
+  conferenceMembers(confId: string): Promise<ConferenceMemberRow[]> {
+    return this.run(() =>
+      inJoinOrder((this.db.prepare(SQL.members).all(confId) as Row[]).map(toConferenceMember)),
+    );
+  }
+
+  removeConferenceMember(
+    instanceId: string,
+    only?: MemberCondition,
+  ): Promise<ConferenceMemberRow | undefined> {
+    return this.run(() => {
+      const row = this.db.prepare(SQL.removeMember).get(...removeMemberValues(instanceId, only)) as
+        Row | undefined;
+      return row ? toConferenceMember(row) : undefined;
+    });
+  }
+
+  renewConferencePresence(process: string, now: number): Promise<number> {
+    return this.run(() => this.db.prepare(SQL.renew).run(now, process).changes);
+  }
+
+  staleConferenceMembers(seenBefore: number): Promise<ConferenceMemberRow[]> {
+    return this.run(() => (this.db.prepare(SQL.stale).all(seenBefore) as Row[]).map(toConferenceMember));
+  }
+
+  inviteToConference(row: ConferenceInvitationRow): Promise<void> {
+    return this.run(() => {
+      this.db.prepare(SQL.invite).run(row.confId, row.peerId, row.by);
+    });
+  }
+
+  takeConferenceInvitation(confId: string, peerId: string): Promise<ConferenceInvitationRow | undefined> {
+    return this.run(() => {
+      const row = this.db.prepare(SQL.takeInvitation).get(confId, peerId) as Row | undefined;
+      return row ? toConferenceInvitation(row) : undefined;
+    });
+  }
+
+  conferenceInvitations(confId: string): Promise<ConferenceInvitationRow[]> {
+    return this.run(() =>
+      byInvitee((this.db.prepare(SQL.invitations).all(confId) as Row[]).map(toConferenceInvitation)),
+    );
+  }
+
+  dropConferenceInvitationsOf(peerId: string): Promise<number> {
+    return this.run(() => this.db.prepare(SQL.dropInvitationsOf).run(peerId).changes);
   }
 }

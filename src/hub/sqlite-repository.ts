@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { HubQueries, HubRepository, StopWatching } from './repository.js';
+import { CONFERENCE_PRESENCE_SCHEMA } from './conference-presence-sql.js';
 import { HUB_SCHEMA } from './schema.js';
 import { SqliteQueries } from './sqlite-queries.js';
 
@@ -35,6 +36,7 @@ export class SqliteHubRepository extends SqliteQueries implements HubRepository 
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
     db.exec(HUB_SCHEMA);
+    db.exec(CONFERENCE_PRESENCE_SCHEMA);
     super(db);
   }
 

@@ -33,15 +33,20 @@ export class UploadOutcomes {
    * A body uploaded by `uploader` failed its check: its sends by that account fail with every offer still open,
    * all in one transaction; the rooms are told after it.
    */
-  async mismatched(sha256: string, uploader: string): Promise<void> {
-    return this.failed(sha256, uploader);
+  async mismatched(
+    sha256: string,
+    uploader: string,
+    detail = 'the uploaded body does not match its sha256',
+  ): Promise<void> {
+    return this.failed(sha256, uploader, detail);
   }
 
   /**
    * `uploader`'s upload of a body cannot go on (its check failed, the store is full, the account is over its
-   * quota): its sends of that body fail for the sender and every recipient, in one transaction.
+   * quota): its sends of that body fail for the sender and every recipient, in one transaction. `detail` says why in
+   * words: the sender's rooms get it with the failure (send.state), to log and to show.
    */
-  async failed(sha256: string, uploader: string): Promise<void> {
+  async failed(sha256: string, uploader: string, detail?: string): Promise<void> {
     const now = this.clock.now();
     const { sends, offers } = await this.repo.transaction(async (tx) => {
       const failed = { sends: [] as string[], offers: [] as OfferRow[] };
@@ -59,7 +64,7 @@ export class UploadOutcomes {
     });
     for (const offer of offers) this.views.pushOfferState(offer, 'failed');
     for (const sendId of sends) {
-      await this.views.pushSendState(sendId);
+      await this.views.pushSendState(sendId, detail);
       await this.needs.collect(sendId);
     }
   }

@@ -71,6 +71,10 @@ export const FileRequestInfoFields = {
   confId: T.Optional(T.String()),
   fileId: T.Optional(T.Integer()),
   statusReason: T.Optional(StatusReason),
+  /** [ext] Why the request failed, in words, when the server or the room said more than `statusReason`. */
+  statusReasonText: T.Optional(
+    T.String({ description: '[ext] the same in words, when the server or the room said more (over quota)' }),
+  ),
 };
 
 /** History entries and fileDeletedFromFileTransferHistory: `fileSize` and `peerDn`. */

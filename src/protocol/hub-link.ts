@@ -82,6 +82,12 @@ export const SendStateSchema = T.Object({
   sendId: Uuid,
   status: SendStatusSchema,
   reason: T.Optional(SendEndReasonSchema),
+  /**
+   * Why the send failed, in words, when the hub knows more than `reason` says (over quota, the hub's store is full,
+   * the upload stalled): the sender's room logs it and shows it in getFileRequestInfo. Only on the push that
+   * reports the failure; a later sync does not repeat it (the room keeps what it was told).
+   */
+  detail: T.Optional(T.String({ maxLength: 500 })),
   /** Bytes of the body the hub already holds (resume from here). */
   held: Bytes,
 });

@@ -178,10 +178,18 @@ export class BodyMover {
       }
       return false;
     } catch (error) {
-      if (error instanceof BodyTransferError && error.status === 422) {
+      if (error instanceof BodyTransferError && (error.status === 422 || error.status === 507)) {
+        // The hub failed the send for good (its check of the bytes, the account's quota, its full store): the
+        // reason it gave is logged and kept with the request. Its send.state push may say the same first.
         this.halt(request.fileRequestId);
         const current = requests.get(request.fileRequestId)!;
-        if (current.status === Status.Transferring) requests.setStatus(current, Status.Failed, 'failed');
+        if (current.status === Status.Transferring) {
+          this.deps.logger.warn(
+            { fileRequestId: request.fileRequestId, status: error.status, reason: error.message },
+            `upload refused by the server: ${error.message}`,
+          );
+          requests.setStatus(current, Status.Failed, 'failed', null, error.message.slice(0, 500));
+        }
         return true;
       }
       if (error instanceof BodyTransferError && error.status === 409 && error.offset === undefined) {

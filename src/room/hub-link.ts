@@ -28,7 +28,11 @@ export class LinkError extends Error {
   }
 }
 
-export type LinkState = 'idle' | 'connecting' | 'open';
+/**
+ * `parked`: the server answered hello, then the room closed the link because it has no login to offer (the hub
+ * would close a link that does not log in anyway). Nothing is retried until `wake` (a login) or `connect`.
+ */
+export type LinkState = 'idle' | 'connecting' | 'open' | 'parked';
 
 export type { HubTarget };
 
@@ -54,8 +58,9 @@ interface Pending {
  * The room's end of the link to its hub: one WebSocket, requests matched by id, pushes as events, and a
  * reconnect loop (1 s doubling to 30 s) that runs for as long as a target is set.
  *
- * Events: `connecting`, `open` (HelloResult), `close` (wasOpen: boolean), `push` (LinkPush),
- * `certificateRejected` (Error: the TLS certificate of the hub is not trusted).
+ * Events: `connecting`, `open` (HelloResult, woke: boolean — true when a parked link came back), `close`
+ * (wasOpen: boolean), `push` (LinkPush), `certificateRejected` (Error: the TLS certificate of the hub is not
+ * trusted). Parking emits nothing: the room still counts the server as reachable.
  */
 export class HubLink extends EventEmitter {
   state: LinkState = 'idle';
@@ -69,6 +74,8 @@ export class HubLink extends EventEmitter {
   private heartbeat: Heartbeat | undefined;
   /** Bumped on every connect/disconnect so callbacks of an older socket are ignored. */
   private generation = 0;
+  /** True from `wake` until that attempt opens or fails: the room shows the server as reachable meanwhile. */
+  waking = false;
 
   constructor(private readonly options: HubLinkOptions) {
     super();
@@ -84,9 +91,44 @@ export class HubLink extends EventEmitter {
   disconnect(): void {
     this.generation += 1;
     clearTimeout(this.retryTimer);
+    this.waking = false;
+    // A parked link counts as open to whoever listens: leaving it is leaving the server.
+    if (this.state === 'parked') this.state = 'open';
     // The target is still set while `close` is emitted, so listeners can name the server that was left.
     this.dropSocket();
     this.target = null;
+  }
+
+  /**
+   * Closes an open link that has nothing to do (no login to offer) without retrying: a room without credentials
+   * keeps no link open, so it never meets the hub's login deadline and reconnects in a loop. `wake` opens it again.
+   */
+  park(): void {
+    if (this.state !== 'open' || !this.socket) return;
+    this.generation += 1;
+    this.heartbeat?.stop();
+    const socket = this.socket;
+    this.socket = null;
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new LinkError('disconnected', 'the link to the server was closed'));
+      this.pending.delete(id);
+    }
+    socket.removeAllListeners();
+    socket.on('error', () => undefined);
+    socket.close(1000, 'no login yet');
+    // A server that does not answer the close handshake does not keep the socket.
+    setTimeout(() => socket.terminate(), 2000).unref();
+    this.state = 'parked';
+    this.options.logger.debug('no login to offer: link to the server closed until there is one');
+  }
+
+  /** Opens a parked link again (a login is on its way); `open` says `woke`, or `close` if the server is gone. */
+  wake(): void {
+    if (this.state !== 'parked') return;
+    this.waking = true;
+    this.backoff.reset();
+    this.attempt();
   }
 
   /** Drops the current socket as if the link broke; the loop reconnects. Used when the hub stops answering. */
@@ -126,6 +168,7 @@ export class HubLink extends EventEmitter {
     const fail = () => {
       if (generation !== this.generation || this.socket !== socket) return;
       const wasOpen = this.state === 'open';
+      this.waking = false;
       this.dropSocket();
       if (!wasOpen) this.emit('close', false);
       this.scheduleRetry();
@@ -152,10 +195,12 @@ export class HubLink extends EventEmitter {
           software: this.options.software,
         });
         if (generation !== this.generation) return;
+        const woke = this.waking;
+        this.waking = false;
         this.state = 'open';
         this.backoff.reset();
         this.startHeartbeat(socket);
-        this.emit('open', hello);
+        this.emit('open', hello, woke);
       } catch (error) {
         this.options.logger.warn({ err: (error as Error).message }, 'hub refused hello');
         fail();

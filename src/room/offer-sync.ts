@@ -174,7 +174,14 @@ export class OfferSync {
       await mover.completeUpload(request);
     } else if (isOpen(request) && state.status === Status.Failed) {
       mover.halt(request.fileRequestId);
-      requests.setStatus(request, Status.Failed, state.reason ?? 'failed');
+      if (state.detail) {
+        // The hub said why (over quota, its store full, a stalled upload): the sender's side must be able to tell.
+        this.deps.logger.warn(
+          { fileRequestId: request.fileRequestId, sendId: state.sendId, reason: state.detail },
+          `send failed at the server: ${state.detail}`,
+        );
+      }
+      requests.setStatus(request, Status.Failed, state.reason ?? 'failed', null, state.detail ?? null);
     }
     await notices.sendSeen(state.sendId, requests.get(request.fileRequestId)!.status);
   }

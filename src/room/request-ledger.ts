@@ -59,16 +59,20 @@ export class RequestLedger {
     this.deps.store.insertRequest(request);
   }
 
-  /** Stores a new status (and the history entry when it is Done) without announcing it; returns the request. */
+  /**
+   * Stores a new status (and the history entry when it is Done) without announcing it; returns the request.
+   * `reasonText` says in words why a request failed, when something said more than `reason`.
+   */
   record(
     request: RequestRecord,
     status: Status,
     reason: StatusReason | null = null,
     fileId: number | null = null,
+    reasonText: string | null = null,
   ): RequestRecord {
     const store = this.deps.store;
     store.transaction(() => {
-      store.setRequestStatus(request.fileRequestId, status, reason, fileId);
+      store.setRequestStatus(request.fileRequestId, status, reason, fileId, reasonText);
       if (status === Status.Done) {
         const done = store.getRequest(request.fileRequestId)!;
         store.setProcessed(done.fileRequestId, done.fileSize);
@@ -102,8 +106,9 @@ export class RequestLedger {
     status: Status,
     reason: StatusReason | null = null,
     fileId: number | null = null,
+    reasonText: string | null = null,
   ): RequestRecord {
-    const updated = this.record(request, status, reason, fileId);
+    const updated = this.record(request, status, reason, fileId, reasonText);
     this.deps.events.statusChanged(updated);
     return updated;
   }

@@ -58,6 +58,11 @@ export class Session extends EventEmitter {
    */
   private lockedRetry: { credentials: Credentials; explicit: boolean; timer: NodeJS.Timeout } | null = null;
   private readonly lockedBackoff = new Backoff(1000, 30_000);
+  /**
+   * A login waiting for a parked link to open again (docs/decisions.md, "Server and login"): asked for by a client
+   * (`user`) or by the locked-login retry (`retry`).
+   */
+  private pendingLogin: { credentials: Credentials; explicit: boolean; from: 'user' | 'retry' } | null = null;
 
   constructor(
     private readonly store: RoomStore,
@@ -74,7 +79,7 @@ export class Session extends EventEmitter {
     this.link = link;
     link.on('certificateRejected', () => this.onCertificateRejected());
     link.on('connecting', () => this.publishState());
-    link.on('open', (hello: HelloResult) => void this.onLinkOpen(hello));
+    link.on('open', (hello: HelloResult, woke: boolean) => void this.onLinkOpen(hello, woke));
     link.on('close', (wasOpen: boolean) => this.onLinkClose(wasOpen));
     link.on('push', (push: LinkPush) => this.onPush(push));
   }
@@ -104,10 +109,15 @@ export class Session extends EventEmitter {
     if (credentials) this.store.set(CREDENTIALS_KEY, credentials);
   }
 
+  /** Whether the server answered and waits for a login: the link is open, parked, or opening again after parking. */
+  private serverReachable(): boolean {
+    return this.link.state === 'open' || this.link.state === 'parked' || this.link.waking;
+  }
+
   appState(): AppStateValue {
     if (this.identity && this.conferenceState !== null) return this.conferenceState;
     if (this.identity) return AppState.LoggedIn;
-    if (this.link.state === 'open') return AppState.LoginRequired;
+    if (this.serverReachable()) return AppState.LoginRequired;
     if (this.link.state === 'connecting') return AppState.Connecting;
     return AppState.NotConnected;
   }
@@ -119,7 +129,7 @@ export class Session extends EventEmitter {
 
   /** getConnected: 0 not connected, 1 connecting, 2 connected. */
   connectedState(): 0 | 1 | 2 {
-    if (this.link.state === 'open') return ServerConnection.Connected;
+    if (this.serverReachable()) return ServerConnection.Connected;
     if (this.link.state === 'connecting') return ServerConnection.Connecting;
     return ServerConnection.NotConnected;
   }
@@ -175,7 +185,11 @@ export class Session extends EventEmitter {
     const delay = this.lockedBackoff.next();
     const timer = setTimeout(() => {
       this.lockedRetry = null;
-      if (this.identity || this.loginInFlight) return;
+      if (this.identity || this.loginInFlight || this.pendingLogin) return;
+      if (this.link.state === 'parked') {
+        this.pendingLogin = { credentials, explicit, from: 'retry' };
+        return this.link.wake();
+      }
       // A closed link tries again when it opens (onLinkOpen); until then keep waiting with the same backoff.
       if (this.link.state !== 'open') return this.scheduleLockedRetry(credentials, explicit);
       void this.performLogin(credentials, explicit);
@@ -192,7 +206,13 @@ export class Session extends EventEmitter {
       this.events.emit('login', { result: LoginResult.AlreadyLoggedIn, ...this.peerFields() });
       return;
     }
-    if (this.link.state !== 'open' || this.loginInFlight) {
+    if (this.link.state === 'parked' && !this.pendingLogin) {
+      // The server answered before; the link opens again for this login (its outcome comes from onLinkOpen).
+      this.pendingLogin = { credentials, explicit: true, from: 'user' };
+      this.link.wake();
+      return;
+    }
+    if (this.link.state !== 'open' || this.loginInFlight || this.pendingLogin) {
       this.events.emit('login', { result: LoginResult.Unreachable });
       return;
     }
@@ -215,6 +235,19 @@ export class Session extends EventEmitter {
     this.events.emit('logout', { result: 0, cause: 0 });
     if (wasLoggedIn) this.emit('loggedOut');
     this.publishState();
+    this.parkIfIdle();
+  }
+
+  /**
+   * Closes the link while the room has no login to offer (no credentials, or a locked login waiting for its retry):
+   * the hub closes a link that does not log in within its deadline, and a room that reconnected each time would
+   * knock on the hub every few seconds for nothing (docs/decisions.md, "Server and login"). The room keeps showing
+   * the server as reachable (appState 2); a login opens the link again.
+   */
+  private parkIfIdle(): void {
+    if (this.identity || this.loginInFlight || this.pendingLogin || this.link.state !== 'open') return;
+    if (this.credentials && !this.lockedRetry) return;
+    this.link.park();
   }
 
   private peerFields() {
@@ -248,6 +281,8 @@ export class Session extends EventEmitter {
     if (!this.passwordMayGo()) {
       this.events.emit('login', { result: LoginResult.Unreachable });
       this.publishState();
+      // Reconnecting would not change that: the link waits, closed, for a login the user gives again.
+      if (!this.identity && this.link.state === 'open') this.link.park();
       return;
     }
     this.loginInFlight = true;
@@ -288,13 +323,16 @@ export class Session extends EventEmitter {
     } finally {
       this.loginInFlight = false;
     }
+    this.parkIfIdle();
   }
 
-  private async onLinkOpen(hello: HelloResult): Promise<void> {
+  private async onLinkOpen(hello: HelloResult, woke = false): Promise<void> {
     this.certificateReported = false;
+    // A parked link opened again for a login: the client saw serverConnected for this server already.
+    const known = woke && this.domain === hello.domain;
     this.domain = hello.domain;
     const server = this.link.target;
-    if (server) {
+    if (server && !known) {
       this.lastLinkReported = 'up';
       this.events.emit('serverConnected', {
         service: false,
@@ -303,16 +341,19 @@ export class Session extends EventEmitter {
         domain: hello.domain,
       });
     }
+    const pending = this.pendingLogin;
+    this.pendingLogin = null;
     const retry = this.lockedRetry;
-    const credentials = this.credentials ?? retry?.credentials;
+    const credentials = pending?.credentials ?? this.credentials ?? retry?.credentials;
     if (credentials) {
       this.cancelLockedRetry();
       await this.performLogin(
         credentials,
-        retry !== null && this.credentials === null ? retry.explicit : false,
+        pending ? pending.explicit : retry !== null && this.credentials === null ? retry.explicit : false,
       );
     } else {
       this.publishState();
+      this.parkIfIdle();
     }
   }
 
@@ -327,6 +368,11 @@ export class Session extends EventEmitter {
       this.events.emit('serverDisconnected', { service: false, server: server.host, port: server.port });
     }
     if (hadIdentity) this.emit('loggedOut');
+    const pending = this.pendingLogin;
+    this.pendingLogin = null;
+    if (pending?.from === 'user') this.events.emit('login', { result: LoginResult.Unreachable });
+    // A locked login's retry waits for the reconnect loop, as it would have without parking.
+    else if (pending) this.scheduleLockedRetry(pending.credentials, pending.explicit);
     this.publishState();
   }
 
@@ -345,6 +391,7 @@ export class Session extends EventEmitter {
       this.events.emit('logout', { result: 0, cause: 1 });
       this.emit('loggedOut');
       this.publishState();
+      this.parkIfIdle();
       return;
     }
     if (this.identity) this.emit('push', push);

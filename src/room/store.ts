@@ -17,6 +17,11 @@ export interface RequestRecord {
   direction: Direction;
   status: Status;
   statusReason: StatusReason | null;
+  /**
+   * Why the request failed, in words, when the hub or the room said more than `statusReason` (over quota, a full
+   * store): shown in getFileRequestInfo as `statusReasonText`. Null or absent otherwise.
+   */
+  statusReasonText?: string | null;
   fileName: string;
   fileSize: number;
   sha256: string;
@@ -79,7 +84,8 @@ CREATE TABLE IF NOT EXISTS requests (
   processed INTEGER NOT NULL DEFAULT 0,
   account TEXT NOT NULL,
   legacy_id INTEGER,
-  peers_count INTEGER
+  peers_count INTEGER,
+  status_text TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS requests_hub ON requests (direction, hub_id);
 CREATE INDEX IF NOT EXISTS requests_file ON requests (file_id);
@@ -120,6 +126,7 @@ function toRequest(row: Row): RequestRecord {
     direction: row.direction as Direction,
     status: row.status as Status,
     statusReason: (row.status_reason as StatusReason | null) ?? null,
+    statusReasonText: (row.status_text as string | null | undefined) ?? null,
     fileName: row.file_name as string,
     fileSize: row.file_size as number,
     sha256: row.sha256 as string,
@@ -202,7 +209,8 @@ export class RoomStore {
         AND status IN (${Status.Waiting}, ${Status.Transferring})`,
       ),
       requestUpdateStatus: db.prepare(
-        'UPDATE requests SET status = ?, status_reason = ?, file_id = COALESCE(?, file_id) WHERE file_request_id = ?',
+        `UPDATE requests SET status = ?, status_reason = ?, status_text = ?, file_id = COALESCE(?, file_id)
+        WHERE file_request_id = ?`,
       ),
       requestUpdateProcessed: db.prepare('UPDATE requests SET processed = ? WHERE file_request_id = ?'),
       historyInsert:
@@ -235,6 +243,7 @@ export class RoomStore {
     this.transaction(() => {
       if (!columns.has('legacy_id')) this.db.exec('ALTER TABLE requests ADD COLUMN legacy_id INTEGER');
       if (!columns.has('peers_count')) this.db.exec('ALTER TABLE requests ADD COLUMN peers_count INTEGER');
+      if (!columns.has('status_text')) this.db.exec('ALTER TABLE requests ADD COLUMN status_text TEXT');
       const missing = this.db
         .prepare('SELECT file_request_id FROM requests WHERE legacy_id IS NULL ORDER BY rowid')
         .pluck()
@@ -373,12 +382,14 @@ export class RoomStore {
     status: Status,
     statusReason: StatusReason | null = null,
     fileId: number | null = null,
+    statusReasonText: string | null = null,
   ): void {
-    this.stmt.requestUpdateStatus.run(status, statusReason, fileId, fileRequestId);
+    this.stmt.requestUpdateStatus.run(status, statusReason, statusReasonText, fileId, fileRequestId);
     const cached = this.requestCache.get(fileRequestId);
     if (cached) {
       cached.status = status;
       cached.statusReason = statusReason;
+      cached.statusReasonText = statusReasonText;
       if (fileId !== null) cached.fileId = fileId;
     }
   }

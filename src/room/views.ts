@@ -77,6 +77,8 @@ export function requestInfo(request: RequestRecord) {
     fileId: showFileId ? opt(request.fileId) : undefined,
     // [ext] why a request ended in status 0, here as in its fileRequestStatusChanged.
     statusReason: request.status === Status.Failed ? opt(request.statusReason) : undefined,
+    // [ext] the same in words, when the hub or the room said more (over quota, a full store).
+    statusReasonText: request.status === Status.Failed ? request.statusReasonText || undefined : undefined,
   };
 }
 

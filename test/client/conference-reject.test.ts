@@ -136,10 +136,19 @@ test('the body fails its checksum at the hub: TransferFailedError with statusRea
   await corrupted;
   assert.equal(failure.statusReason, 'failed');
   assert.equal(failure.fileName, 'damaged.bin');
-  assert.equal(failure.message, `the transfer of damaged.bin to conference ${confId} failed`);
+  // The hub's reason in words comes with it (statusReasonText [ext]).
+  assert.ok(
+    failure.message.startsWith(`the transfer of damaged.bin to conference ${confId} failed: `),
+    failure.message,
+  );
+  assert.match(failure.message, /sha256|integrity/);
   assert.deepEqual(statuses, [2, 0]);
   const info = await alice.getFileRequestInfo({ fileRequestId: failure.fileRequestId });
   assert.equal(info.status, 0);
   assert.equal(info.statusReason, 'failed');
+  assert.equal(
+    `the transfer of damaged.bin to conference ${confId} failed: ${info.statusReasonText}`,
+    failure.message,
+  );
   assert.equal(info.confId, confId);
 });

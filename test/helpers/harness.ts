@@ -7,6 +7,7 @@ import { openRoomConnection, type RoomConnection } from '../../src/client/index.
 import { silentLogger } from '../../src/common/logger.js';
 import { waitFor } from './wait.js';
 import { HUB_DB_ENV, sharedPostgresDatabase } from './postgres.js';
+import { CLUSTER_MODE, clusterOf, placeRoom, startHubCluster } from './hub-cluster.js';
 
 /** A temporary directory removed by the returned cleanup. */
 export function tempDir(prefix = 'roomfiles-test-'): { path: string; cleanup: () => void } {
@@ -33,7 +34,10 @@ export class TestBed {
 
   /** A hub on a free loopback port, with the given accounts (password = `pw-<name>`). */
   async hub(options: Partial<HubOptions> & { accounts?: string[] } = {}): Promise<Hub> {
-    const onPostgres = process.env[HUB_DB_ENV] === 'postgres' && !options.repository && !options.db;
+    const mode = !options.repository && !options.db ? process.env[HUB_DB_ENV] : undefined;
+    // Two hubs on PostgreSQL and S3 behind nginx (test/helpers/hub-cluster.ts); the test holds the first.
+    if (mode === CLUSTER_MODE) return startHubCluster(options, (stop) => this.defer(stop));
+    const onPostgres = mode === 'postgres';
     const hub = new Hub({
       dataDir: options.dataDir ?? this.dir('hub-'),
       port: 0,
@@ -52,6 +56,7 @@ export class TestBed {
   /** A room on free loopback ports; `hub` + `as` make it connect and log in as that account. */
   async room(options: Partial<RoomOptions> & { hub?: Hub; as?: string } = {}): Promise<Room> {
     const { hub, as, ...rest } = options;
+    const cluster = hub && clusterOf(hub);
     const room = new Room({
       name: as ?? 'room',
       dataDir: rest.dataDir ?? this.dir('room-'),
@@ -59,7 +64,7 @@ export class TestBed {
       apiPort: 0,
       httpPort: 0,
       logger: silentLogger,
-      ...(hub ? { server: { host: '127.0.0.1', port: hub.port } } : {}),
+      ...(hub ? { server: { host: '127.0.0.1', port: cluster?.front ?? hub.port } } : {}),
       ...(hub && as ? { login: { login: `${as}@${hub.domain}`, password: `pw-${as}` } } : {}),
       ...rest,
     });
@@ -72,6 +77,7 @@ export class TestBed {
       await stop();
     };
     this.defer(() => room.stop().catch(() => undefined));
+    if (cluster) await placeRoom(cluster, room, Boolean(as));
     return room;
   }
 

@@ -33,6 +33,30 @@ export function codeBlockAfter(markdownFile: string, heading: string, language =
   return text.slice(start + fence.length, end + 1);
 }
 
+/**
+ * docs/operations.md's reverse-proxy recipe with a test's ports and files put in, and nothing else changed. Throws
+ * when the recipe no longer has a placeholder it should (the test would then run something else than the docs).
+ */
+export function documentedRecipe(
+  markdownFile: string,
+  put: { port: number; hubPort: number; certFile: string; keyFile: string },
+): string {
+  const recipe = codeBlockAfter(markdownFile, '### Reverse proxy recipe (nginx, TLS termination)');
+  const replacements: [string, string][] = [
+    ['listen 443 ssl;', `listen 127.0.0.1:${put.port} ssl;`],
+    ['server_name hub.example.org;', 'server_name localhost;'],
+    ['/etc/ssl/certs/hub.example.org.pem', put.certFile],
+    ['/etc/ssl/private/hub.example.org.key', put.keyFile],
+    ['http://127.0.0.1:4307', `http://127.0.0.1:${put.hubPort}`],
+  ];
+  let config = recipe;
+  for (const [from, to] of replacements) {
+    if (!config.includes(from)) throw new Error(`the recipe has no "${from}"`);
+    config = config.split(from).join(to);
+  }
+  return config;
+}
+
 export async function startNginx(dir: string, httpBlock: string, readyPort: number): Promise<Nginx> {
   const nginx = nginxPath();
   if (!nginx) throw new Error('nginx is not installed');

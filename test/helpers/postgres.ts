@@ -113,6 +113,10 @@ export async function startPostgres(dir: string): Promise<PgCluster> {
         'synchronous_commit=off',
         '-c',
         'full_page_writes=off',
+        // A test file may keep many hubs (each with its pools) until its end: the default 100 is too few for
+        // the two-hub test beds of test/transfer/cluster.test.ts.
+        '-c',
+        'max_connections=400',
       ]);
       const child = spawn(postgres, args, { stdio: ['ignore', 'ignore', 'pipe'] });
       server = child;

@@ -1,7 +1,15 @@
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { AccountRow, HubQueries, HubRepository, OfferRow, SendRow } from '../../src/hub/repository.js';
+import type {
+  AccountRow,
+  ConferenceMemberRow,
+  HubQueries,
+  HubRepository,
+  OfferRow,
+  RunningConferenceRow,
+  SendRow,
+} from '../../src/hub/repository.js';
 import { need } from '../helpers/system.js';
 
 /**
@@ -63,6 +71,30 @@ function offer(of: SendRow, changes: Partial<OfferRow> = {}): OfferRow {
     seenState: null,
     acceptedBy: null,
     updatedAt: T0,
+    ...changes,
+  };
+}
+
+function running(confId: string, cid: string | null = null): RunningConferenceRow {
+  return { confId, title: `Title ${confId}`, confType: 1, ownerPeerId: 'alice@d', cid, startedAt: T0 };
+}
+
+function member(
+  instanceId: string,
+  confId: string,
+  changes: Partial<ConferenceMemberRow> = {},
+): ConferenceMemberRow {
+  return {
+    instanceId,
+    confId,
+    peerId: instanceId.slice(0, instanceId.indexOf('/')),
+    account: instanceId.slice(0, instanceId.indexOf('@')),
+    peerDn: instanceId.slice(0, instanceId.indexOf('@')).toUpperCase(),
+    role: 1,
+    process: 'p1',
+    link: 'p1/7',
+    joinedAt: T0,
+    seenAt: T0,
     ...changes,
   };
 }
@@ -336,6 +368,149 @@ export function repositoryContract(
         assert.equal(await repo.removeConference('weekly'), true);
         assert.equal(await repo.removeConference('weekly'), false);
         assert.equal(await repo.getConference('weekly'), undefined);
+      }),
+    );
+
+    test(
+      'running conferences: started once per confId and per CID, read back, removed with members and invitations',
+      withRepo(async (repo) => {
+        const adHoc = running('c1');
+        assert.equal(await repo.startConference(adHoc), true);
+        assert.equal(await repo.startConference({ ...adHoc, title: 'Other' }), false, 'same confId');
+        assert.equal(await repo.startConference(running('c2', 'weekly')), true);
+        assert.equal(await repo.startConference(running('c3', 'weekly')), false, 'one session per CID');
+        assert.equal(await repo.startConference(running('c4')), true, 'ad-hoc ones have no CID to share');
+        assert.deepEqual(await repo.getRunningConference('c1'), adHoc);
+        assert.deepEqual(await repo.runningConferenceOf('weekly'), running('c2', 'weekly'));
+        assert.equal(await repo.runningConferenceOf('daily'), undefined);
+        assert.equal(await repo.getRunningConference('c3'), undefined);
+
+        assert.equal(await repo.joinConference(member('alice@d/1', 'c1', { role: 2 })), true);
+        await repo.inviteToConference({ confId: 'c1', peerId: 'bob@d', by: 'alice@d/1' });
+        assert.equal(await repo.joinConference(member('carol@d/1', 'c2')), true);
+        assert.equal(await repo.removeRunningConference('c1'), true);
+        assert.equal(await repo.removeRunningConference('c1'), false);
+        assert.equal(await repo.getRunningConference('c1'), undefined);
+        assert.equal(await repo.conferenceMemberOf('alice@d/1'), undefined, 'its members went with it');
+        assert.deepEqual(await repo.conferenceInvitations('c1'), []);
+        assert.equal(await repo.takeConferenceInvitation('c1', 'bob@d'), undefined);
+        assert.equal(
+          (await repo.conferenceMemberOf('carol@d/1'))?.confId,
+          'c2',
+          'other conferences untouched',
+        );
+      }),
+    );
+
+    test(
+      'conference members: a room is in one conference at most, listed in join order, removed only as asked',
+      withRepo(async (repo) => {
+        await repo.startConference(running('c1'));
+        await repo.startConference(running('c2'));
+        const alice = member('alice@d/1', 'c1', { role: 2, joinedAt: T0 });
+        assert.equal(await repo.joinConference(alice), true);
+        assert.equal(await repo.joinConference(member('alice@d/1', 'c2')), false, 'already in c1');
+        assert.equal(await repo.joinConference(member('bob@d/2', 'c1', { joinedAt: T0 + 2 })), true);
+        // Same millisecond: by InstanceId, by code point ('B' before 'a').
+        assert.equal(await repo.joinConference(member('alice@d/B', 'c1', { joinedAt: T0 + 1 })), true);
+        assert.equal(await repo.joinConference(member('alice@d/a', 'c1', { joinedAt: T0 + 1 })), true);
+        assert.deepEqual(await repo.conferenceMemberOf('alice@d/1'), alice);
+        assert.deepEqual(
+          (await repo.conferenceMembers('c1')).map((m) => m.instanceId),
+          ['alice@d/1', 'alice@d/B', 'alice@d/a', 'bob@d/2'],
+        );
+        assert.deepEqual(await repo.conferenceMembers('c2'), []);
+
+        // Only that link's membership: a later link of the same room is not taken out by the old one closing.
+        assert.equal(await repo.removeConferenceMember('bob@d/2', { link: 'p1/99' }), undefined);
+        assert.deepEqual(
+          await repo.removeConferenceMember('bob@d/2', { link: 'p1/7' }),
+          member('bob@d/2', 'c1', { joinedAt: T0 + 2 }),
+        );
+        assert.equal(await repo.removeConferenceMember('bob@d/2'), undefined, 'gone already');
+        assert.equal((await repo.removeConferenceMember('alice@d/B'))?.instanceId, 'alice@d/B');
+        assert.equal(await repo.joinConference(member('alice@d/B', 'c2')), true, 'free to join another');
+      }),
+    );
+
+    test(
+      'conference presence: each process renews its own rows; rows not renewed are stale and removed only while stale',
+      withRepo(async (repo) => {
+        await repo.startConference(running('c1'));
+        await repo.joinConference(member('alice@d/1', 'c1', { process: 'p1', seenAt: T0 }));
+        await repo.joinConference(member('bob@d/1', 'c1', { process: 'p2', seenAt: T0 }));
+        await repo.joinConference(member('carol@d/1', 'c1', { process: 'p2', seenAt: T0 }));
+        assert.equal(await repo.renewConferencePresence('p1', T0 + 30_000), 1);
+        assert.equal(await repo.renewConferencePresence('p3', T0 + 30_000), 0);
+        assert.deepEqual((await repo.staleConferenceMembers(T0 + 10_000)).map((m) => m.instanceId).sort(), [
+          'bob@d/1',
+          'carol@d/1',
+        ]);
+        assert.equal((await repo.conferenceMemberOf('alice@d/1'))?.seenAt, T0 + 30_000);
+        // p2 came back before the sweep reached carol: her row is no longer stale and stays.
+        assert.equal(
+          (await repo.removeConferenceMember('bob@d/1', { seenBefore: T0 + 10_000 }))?.process,
+          'p2',
+        );
+        assert.equal(await repo.renewConferencePresence('p2', T0 + 31_000), 1);
+        assert.equal(await repo.removeConferenceMember('carol@d/1', { seenBefore: T0 + 10_000 }), undefined);
+        assert.deepEqual(
+          (await repo.conferenceMembers('c1')).map((m) => m.instanceId),
+          ['alice@d/1', 'carol@d/1'],
+        );
+        assert.deepEqual(await repo.staleConferenceMembers(T0 + 10_000), []);
+      }),
+    );
+
+    test(
+      'conference invitations: one per account and conference (the latest inviter kept), taken once, dropped per account',
+      withRepo(async (repo) => {
+        await repo.startConference(running('c1'));
+        await repo.startConference(running('c2'));
+        await repo.inviteToConference({ confId: 'c1', peerId: 'carol@d', by: 'alice@d/1' });
+        await repo.inviteToConference({ confId: 'c1', peerId: 'bob@d', by: 'alice@d/1' });
+        await repo.inviteToConference({ confId: 'c1', peerId: 'bob@d', by: 'alice@d/2' });
+        await repo.inviteToConference({ confId: 'c2', peerId: 'bob@d', by: 'dave@d/1' });
+        assert.deepEqual(await repo.conferenceInvitations('c1'), [
+          { confId: 'c1', peerId: 'bob@d', by: 'alice@d/2' },
+          { confId: 'c1', peerId: 'carol@d', by: 'alice@d/1' },
+        ]);
+        assert.deepEqual(await repo.takeConferenceInvitation('c1', 'carol@d'), {
+          confId: 'c1',
+          peerId: 'carol@d',
+          by: 'alice@d/1',
+        });
+        assert.equal(await repo.takeConferenceInvitation('c1', 'carol@d'), undefined, 'taken once');
+        assert.equal(await repo.dropConferenceInvitationsOf('bob@d'), 2);
+        assert.deepEqual(await repo.conferenceInvitations('c1'), []);
+        assert.deepEqual(await repo.conferenceInvitations('c2'), []);
+      }),
+    );
+
+    test(
+      'two transactions changing one conference at once: the lock of its row puts them one after the other, so the last to leave sees it empty',
+      withRepo(async (repo) => {
+        await repo.startConference(running('c1'));
+        await repo.joinConference(member('alice@d/1', 'c1'));
+        await repo.joinConference(member('bob@d/1', 'c1'));
+        // On PostgreSQL each transaction has a connection of its own, as two processes would.
+        const leave = (instanceId: string, hold?: Promise<void>, held?: () => void) =>
+          repo.transaction(async (tx) => {
+            assert.ok(await tx.lockRunningConference('c1'));
+            await tx.removeConferenceMember(instanceId);
+            held?.();
+            await hold;
+            return (await tx.conferenceMembers('c1')).length;
+          });
+        const first = gate();
+        const locked = gate();
+        const alice = leave('alice@d/1', first.opened, locked.open);
+        await locked.opened;
+        const bob = leave('bob@d/1');
+        first.open();
+        // Exactly one of them finds itself the last one (whichever ran second).
+        assert.deepEqual([await alice, await bob].sort(), [0, 1]);
+        assert.equal(await repo.lockRunningConference('nope'), undefined);
       }),
     );
 

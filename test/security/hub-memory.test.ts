@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { request, type ClientRequest } from 'node:http';
 import { Readable } from 'node:stream';
 import { TestBed } from '../helpers/harness.js';
+import { captureLogger } from '../helpers/log-capture.js';
 import { CliProcess, freePort, runCli } from '../helpers/child.js';
 import { Bodies } from '../../src/hub/bodies.js';
 import { DirectoryBlobStore } from '../../src/hub/directory-blob-store.js';
@@ -38,6 +39,41 @@ test('a link that does not log in within 10 s is closed', async () => {
   assert.equal(code, 1008);
   const waited = Date.now() - opened;
   assert.ok(waited >= 9000 && waited < 20_000, `closed after ${waited} ms`);
+});
+
+test('a login still being checked when its link is closed by the deadline leaves no session or token behind', async () => {
+  const log = captureLogger('info');
+  const hub = await bed.hub({
+    accounts: ['alice'],
+    logger: log.logger,
+    linkLimits: { loginDeadlineMs: 300 },
+  });
+  // Both password checks the hub runs at once are taken, so the link's login waits past its deadline.
+  const gates: (() => void)[] = [];
+  const held = Array.from({ length: hub.loginLimiter.settings.concurrentVerifications }, (_, i) =>
+    hub.loginLimiter.attempt(
+      `10.9.${i}.1`,
+      `holder-${i}`,
+      () => new Promise<boolean>((resolve) => gates.push(() => resolve(false))),
+      (ok) => ok,
+    ),
+  );
+  const link = new RawLink(hub.port);
+  bed.defer(() => link.close());
+  await link.hello();
+  const reply = link.call('login', { login: 'alice', password: 'pw-alice' });
+  assert.equal(await link.closed, 1008, 'closed by the login deadline while its login waited');
+  const verifications = hub.loginLimiter.verifications;
+  for (const open of gates) open();
+  await Promise.all(held);
+  assert.equal((await reply).ok, false);
+  // The waiting login ran once its turn came (it was right), then found its link gone.
+  await log.waitFor((line) => /^login completed|^logged in$/.test(String(line.msg)), 'the late login');
+  assert.ok(hub.loginLimiter.verifications > verifications);
+  const tokens = (hub.links as unknown as { byToken: Map<string, unknown> }).byToken;
+  assert.equal(tokens.size, 0, 'no bearer token outlives its link');
+  assert.equal(hub.links.sessions.size, 0);
+  assert.equal(hub.logins.accountsLoggedIn().size, 0);
 });
 
 test('a request whose headers trickle in, and a body upload that stalls, are cut', async () => {

@@ -1,7 +1,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { TestBed } from '../helpers/harness.js';
+import { TestBed, loggedIn } from '../helpers/harness.js';
+import { captureLogger, LOG_LEVEL } from '../helpers/log-capture.js';
+import { Recorder, upload } from '../transfer/support.js';
+import { RoomClient, TransferFailedError, untilDelivered } from '../../src/client/index.js';
 import { runCli } from '../helpers/child.js';
 import { ManualClock } from '../../src/common/clock.js';
 import { RawLink, loginToken, offer, patchBody, sha256Of, type Reply } from './hub-support.js';
@@ -45,7 +48,13 @@ test('roomfiles hub user set --quota bounds what an account holds: the send over
   await alice.until('send failed', () =>
     alice
       .pushesNamed('send.state')
-      .some((s) => s.sendId === parked.sendId && s.status === 0 && s.reason === 'failed'),
+      .some(
+        (s) =>
+          s.sendId === parked.sendId &&
+          s.status === 0 &&
+          s.reason === 'failed' &&
+          /^over quota: /.test(String(s.detail)),
+      ),
   );
   assert.deepEqual(await hub.bodies.list(), [], 'nothing of it is kept');
   assert.equal((await alice.call('conf.leave', { forAll: true })).ok, true);
@@ -55,6 +64,69 @@ test('roomfiles hub user set --quota bounds what an account holds: the send over
   const sent = await offer(alice, { to: 'bob', body: small });
   assert.equal((await bob.call('offer.accept', { offerId: offerIdOf(sent) })).ok, true);
   assert.equal((await patchBody(hub.port, token, sent.sendId as string, sha256Of(small), small)).status, 204);
+});
+
+test('a room over its quota: status 0 "failed", and the reason in getFileRequestInfo and in the room\'s log', async () => {
+  const hub = await bed.hub({ accounts: ['alice', 'bob'] });
+  await hub.accounts.update('alice', { quota: 1 << 20 });
+  const aliceLog = captureLogger('info');
+  const aliceRoom = await bed.room({ hub, as: 'alice', logger: aliceLog.logger });
+  const bobRoom = await bed.room({ hub, as: 'bob' });
+  await Promise.all([loggedIn(aliceRoom), loggedIn(bobRoom)]);
+  const alice = await bed.connect(aliceRoom);
+  const bob = await bed.connect(bobRoom);
+  const aliceEvents = new Recorder(alice);
+  const bobEvents = new Recorder(bob);
+
+  const file = await upload(aliceRoom, alice, 'too-big.bin', randomBytes(2 << 20));
+  const sent = await alice.call('sendFile', { fileId: file.fileId, peerId: 'bob' });
+  const fileRequestId = String(sent.sentFileRequestId);
+  const offered = await bobEvents.waitFor('receivedFileRequest');
+  await bob.call('acceptIncomingFileRequest', { fileRequestId: String(offered.fileRequestId) });
+
+  const failed = await aliceEvents.waitFor(
+    'fileRequestStatusChanged',
+    (m) => m.fileRequestId === fileRequestId && m.status === 0,
+    30_000,
+  );
+  assert.equal(failed.statusReason, 'failed');
+  assert.match(String(failed.statusReasonText), /^over quota: .*its quota is 1048576 bytes$/);
+  const info = await alice.call('getFileRequestInfo', { fileRequestId });
+  assert.equal(info.status, 0);
+  assert.equal(info.statusReason, 'failed');
+  assert.equal(info.statusReasonText, failed.statusReasonText);
+  const logged = await aliceLog.waitFor(
+    (line) => line.level >= LOG_LEVEL.warn && /over quota/.test(String(line.msg)),
+    "the quota refusal in the sender room's log",
+  );
+  assert.equal(logged.fileRequestId, fileRequestId);
+  // The recipient's side fails too, and nothing of the body stays at the hub.
+  await bobEvents.waitFor('fileRequestStatusChanged', (m) => m.status === 0, 30_000);
+  assert.deepEqual(await hub.bodies.list(), []);
+
+  // The SDK (what `roomfiles send --wait` uses) says it too: the failure's message ends with the reason.
+  const client = await RoomClient.connect({ port: aliceRoom.apiPort });
+  bed.defer(() => client.close());
+  const mark = bobEvents.mark();
+  const delivered = untilDelivered(
+    client,
+    async () => (await client.sendFile({ fileId: file.fileId, peerId: 'bob' })).sentFileRequestId,
+  );
+  delivered.catch(() => undefined);
+  const second = await bobEvents.next(mark, 'receivedFileRequest');
+  await bob.call('acceptIncomingFileRequest', { fileRequestId: String(second.fileRequestId) });
+  await assert.rejects(delivered, (error: Error) => {
+    assert.ok(error instanceof TransferFailedError);
+    assert.match(error.message, /^the transfer of too-big\.bin to bob@files\.local failed: over quota: /);
+    assert.match(String(error.statusReasonText), /^over quota: /);
+    return true;
+  });
+
+  // The text is kept with the request: a restarted room shows it still.
+  await aliceRoom.stop();
+  const again = await bed.room({ hub, as: 'alice', dataDir: aliceRoom.options.dataDir });
+  const info2 = await (await bed.connect(again)).call('getFileRequestInfo', { fileRequestId });
+  assert.equal(info2.statusReasonText, failed.statusReasonText);
 });
 
 test('a partial upload with no new byte for 24 h is removed and its send fails on both sides', async () => {
@@ -82,7 +154,11 @@ test('a partial upload with no new byte for 24 h is removed and its send fails o
   assert.deepEqual(await hub.bodies.list(), [sha], 'kept within the 24 hours');
   clock.advance(3_600_001);
   await alice.until('send failed', () =>
-    alice.pushesNamed('send.state').some((s) => s.sendId === sent.sendId && s.status === 0),
+    alice
+      .pushesNamed('send.state')
+      .some(
+        (s) => s.sendId === sent.sendId && s.status === 0 && /no new byte for 24 h/.test(String(s.detail)),
+      ),
   );
   await bob.until('offer failed', () =>
     bob.pushesNamed('offer.state').some((s) => s.offerId === offerId && s.state === 'failed'),

@@ -21,10 +21,22 @@ export class RawLink {
   readonly closed: Promise<number>;
   isClosed = false;
 
-  constructor(port: number, options: { localAddress?: string } = {}) {
-    this.ws = new WebSocket(`ws://127.0.0.1:${port}${LINK_PATH}`, LINK_SUBPROTOCOL, {
+  constructor(
+    port: number,
+    options: {
+      localAddress?: string;
+      /** `wss`: through a TLS endpoint (a proxy), trusting `ca`. */
+      tls?: { ca: string };
+      /** Extra request headers of the upgrade (a forged `X-Forwarded-For`, say). */
+      headers?: Record<string, string>;
+    } = {},
+  ) {
+    const scheme = options.tls ? 'wss' : 'ws';
+    this.ws = new WebSocket(`${scheme}://127.0.0.1:${port}${LINK_PATH}`, LINK_SUBPROTOCOL, {
       perMessageDeflate: false,
       localAddress: options.localAddress,
+      ...(options.tls ? { ca: options.tls.ca } : {}),
+      ...(options.headers ? { headers: options.headers } : {}),
     });
     this.ws.on('message', (data) => {
       const message = JSON.parse(data.toString()) as Reply & { re?: number; push?: string };
@@ -61,10 +73,11 @@ export class RawLink {
     return reply.finally(() => this.replies.delete(id));
   }
 
-  async hello(): Promise<void> {
+  /** `room` names the link at the hub (its sessions show it), so a test can find what the hub made of it. */
+  async hello(room = 'probe'): Promise<void> {
     await this.opened();
     const reply = await this.call('hello', {
-      room: 'probe',
+      room,
       instance: randomBytes(4).toString('hex'),
       software: 'probe',
     });

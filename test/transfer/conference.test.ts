@@ -1,6 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestBed } from '../helpers/harness.js';
+import { bytesReceived } from '../helpers/hub-cluster.js';
 import {
   checkProgress,
   download,
@@ -119,7 +120,7 @@ test('4. a conference send to three participants: one accepts, one rejects, one 
   const body = randomBody(2 * 1024 * 1024 + 5);
   const file = await upload(alice.room, alice.conn, 'slides.pdf', body);
   for (const p of [alice, bob, carol, dave]) marks.set(p, p.rec.mark());
-  const before = hub.stats.snapshot(0).bytesReceived;
+  const before = bytesReceived(hub);
   const { sentFileRequestId: sendId } = await alice.conn.call('sendFileToConference', {
     fileId: file.fileId,
   });
@@ -245,7 +246,7 @@ test('4. a conference send to three participants: one accepts, one rejects, one 
   assert.equal(Buffer.compare(await download(bob.room, bob.conn, bobFileId), body), 0);
 
   // The body went to the hub once, for everyone.
-  assert.equal(hub.stats.snapshot(0).bytesReceived - before, body.length);
+  assert.equal(bytesReceived(hub) - before, body.length);
 
   // Outgoing list and history: a conference request has no peer fields, and carries confId.
   assert.deepEqual((await alice.conn.call('getOutgoingFilesRequests')).outgoingFilesRequests, [
@@ -293,7 +294,7 @@ test('4. a conference send to three participants: one accepts, one rejects, one 
   await dave.conn.call('acceptIncomingFileRequest', { fileRequestId: offers.get(dave)! });
   const daveDone = await dave.rec.waitFor('fileRequestStatusChanged', (m) => m.status === 3);
   assert.equal(Buffer.compare(await download(dave.room, dave.conn, daveDone.fileId as number), body), 0);
-  assert.equal(hub.stats.snapshot(0).bytesReceived - before, body.length, 'still uploaded only once');
+  assert.equal(bytesReceived(hub) - before, body.length, 'still uploaded only once');
 });
 
 test('4b. a named conference joined with call \\c\\<CID>; a send reaches those present', async () => {
