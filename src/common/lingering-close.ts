@@ -80,11 +80,20 @@ function lingerOnClose(
     const readBefore = socket.bytesRead;
     let lastSeen = readBefore;
     let lastMoved = Date.now();
-    const close = () => socket.destroy();
-    const deadline = setTimeout(close, bounds.maxMs).unref();
+    // Past a bound the client has had its time: the connection goes, sent or not.
+    const cut = () => socket.destroy();
+    // The client stopped, or its body ended: closed once the answer and the end have gone out, as Node's own close.
+    let closing = false;
+    const close = () => {
+      if (closing) return;
+      closing = true;
+      if (socket.writableFinished) socket.destroy();
+      else socket.once('finish', cut);
+    };
+    const deadline = setTimeout(cut, bounds.maxMs).unref();
     const check = setInterval(() => {
       const read = socket.bytesRead;
-      if (read - readBefore > bounds.maxBytes) return close();
+      if (read - readBefore > bounds.maxBytes) return cut();
       if (read !== lastSeen) {
         lastSeen = read;
         lastMoved = Date.now();
