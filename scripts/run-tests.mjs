@@ -7,7 +7,7 @@
 // slowest files start first, so that no long file starts last and runs alone: each run records how long each file
 // took (dist/test-durations.json, by scripts/durations-reporter.mjs) and the next run orders by it; files it has no
 // record of are ordered by the estimates below, then by name.
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
@@ -84,9 +84,13 @@ if (files.length === 0) {
 
 const concurrency = process.env.ROOMFILES_TEST_CONCURRENCY ?? '4';
 const record = join(tmpdir(), `roomfiles-test-durations-${process.pid}.json`);
+const cpuDirectory = process.env.ROOMFILES_TEST_CPU
+  ? mkdtempSync(join(tmpdir(), 'roomfiles-test-cpu-'))
+  : null;
 const child = spawn(
   process.execPath,
   [
+    ...(cpuDirectory ? ['--import', join(root, 'scripts', 'cpu-record.mjs')] : []),
     '--test',
     `--test-concurrency=${concurrency}`,
     '--test-reporter=spec',
@@ -95,8 +99,28 @@ const child = spawn(
     `--test-reporter-destination=${record}`,
     ...files,
   ],
-  { stdio: 'inherit', cwd: root },
+  {
+    stdio: 'inherit',
+    cwd: root,
+    env: cpuDirectory ? { ...process.env, ROOMFILES_TEST_CPU: cpuDirectory } : process.env,
+  },
 );
+
+/** The CPU table of ROOMFILES_TEST_CPU=1: seconds of user and system time per file, the costliest first. */
+function printCpu(directory) {
+  const rows = readdirSync(directory).map((name) => JSON.parse(readFileSync(join(directory, name), 'utf8')));
+  rows.sort((a, b) => b.user + b.sys - (a.user + a.sys));
+  const total = rows.reduce((sum, row) => ({ user: sum.user + row.user, sys: sum.sys + row.sys }), {
+    user: 0,
+    sys: 0,
+  });
+  const line = (cpu, name) =>
+    `${(cpu.user + cpu.sys).toFixed(1).padStart(7)} s cpu ${cpu.user.toFixed(1).padStart(7)} user ${cpu.sys.toFixed(1).padStart(6)} sys  ${name}`;
+  console.log('\nCPU seconds per test file (its own and its child processes):');
+  for (const row of rows) console.log(line(row, relative(root, row.file)));
+  console.log(line(total, `total of ${rows.length} files`));
+}
+
 child.on('exit', (code, signal) => {
   try {
     const measured = JSON.parse(readFileSync(record, 'utf8'));
@@ -107,6 +131,13 @@ child.on('exit', (code, signal) => {
     // No record (the run was interrupted): the next run orders as this one did.
   } finally {
     rmSync(record, { force: true });
+  }
+  if (cpuDirectory) {
+    try {
+      printCpu(cpuDirectory);
+    } finally {
+      rmSync(cpuDirectory, { recursive: true, force: true });
+    }
   }
   process.exit(code ?? (signal ? 1 : 0));
 });

@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { get as httpGet } from 'node:http';
 import type { Readable } from 'node:stream';
 import { RoomClient, type CallOptions, type Reply, type RoomClientOptions } from './client.js';
 import type { WebSocketLike } from './connection.js';
@@ -18,11 +19,42 @@ export type SendFileOptions = TransferWatchOptions & {
   onUploadProgress?: (progress: TransferProgress) => void;
 };
 
+/** The most config.json may hold (it holds two ports). */
+const CONFIG_LIMIT = 64 * 1024;
+
+/**
+ * A plain-http GET whose body is read as JSON, by node:http: the global fetch loads its whole HTTP stack on first
+ * use, which costs a short-lived command (`roomfiles status`) a tenth of a CPU-second. https goes to fetch.
+ */
+function getJson(url: string): Promise<{ json(): Promise<unknown> }> {
+  if (!url.startsWith('http:')) return fetch(url);
+  return new Promise((resolve, reject) => {
+    const request = httpGet(url, { agent: false }, (response) => {
+      const body = (async () => {
+        let text = '';
+        response.setEncoding('utf8');
+        for await (const chunk of response as AsyncIterable<string>) {
+          text += chunk;
+          if (text.length > CONFIG_LIMIT) {
+            response.destroy();
+            throw new Error(`more than ${CONFIG_LIMIT} bytes`);
+          }
+        }
+        return JSON.parse(text) as unknown;
+      })();
+      body.catch(() => undefined);
+      resolve({ json: () => body });
+    });
+    request.on('error', reject);
+  });
+}
+
 /** A RoomClient for Node: sockets from `ws`, files from paths and streams. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- sendFileToConference's overloads
 export class NodeRoomClient extends RoomClient {
   constructor(options: NodeRoomClientOptions) {
     super({
+      get: getJson,
       ...options,
       createSocket:
         options.createSocket ??

@@ -22,10 +22,19 @@ export interface Exit {
   signal: NodeJS.Signals | null;
 }
 
+/**
+ * Variables a roomfiles child never gets from the caller. NODE_EXTRA_CA_CERTS makes every node process read and
+ * parse that PEM bundle at start (0.05 CPU-s each, hundreds of processes a run): the children speak to loopback
+ * and to the tests' own CA (test/helpers/tls.ts, given with --ca), never to a host the system's extra CAs vouch for.
+ * A test may still set it through `env`.
+ */
+const NOT_INHERITED = new Set(['NODE_EXTRA_CA_CERTS']);
+
 /** An environment without the caller's ROOMFILES_* variables, so a developer's shell never leaks into a test. */
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('ROOMFILES_')) env[key] = value;
+  for (const [key, value] of Object.entries(process.env))
+    if (!key.startsWith('ROOMFILES_') && !NOT_INHERITED.has(key)) env[key] = value;
   // As the bin's shebang starts it (src/cli/node-flags.ts).
   return { ...env, ...NODE_ENV_TUNABLES, ROOMFILES_LOG_LEVEL: 'warn', ...extra };
 }
