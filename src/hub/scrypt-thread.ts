@@ -33,6 +33,8 @@ class ScryptThread {
       // It holds a few small messages: its own heap stays small whatever flags the process runs with.
       resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 },
     });
+    // The hub's servers keep the process alive, not this thread.
+    worker.unref();
     worker.on('message', (answer: ScryptAnswer) => {
       const job = this.pending.get(answer.id);
       if (!job) return;
@@ -52,9 +54,6 @@ class ScryptThread {
     };
     worker.on('error', onLost);
     worker.on('exit', (code) => onLost(new Error(`the scrypt thread stopped (exit code ${code})`)));
-    // The hub's servers keep the process alive, not this thread. After the listeners: adding a 'message' listener
-    // refs the worker's port again, and a process (a test file) then never ends.
-    worker.unref();
     this.worker = worker;
     return worker;
   }
