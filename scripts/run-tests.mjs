@@ -18,9 +18,13 @@ const durationsFile = join(root, 'dist', 'test-durations.json');
 
 /** Seconds, roughly, on the 2-core development machine: the order of a first run, before any record exists. */
 const ESTIMATES = {
-  'dist/test/cli/client-transfer.test.js': 60,
-  'dist/test/cli/client-session.test.js': 50,
-  'dist/test/cli/hub-cli.test.js': 40,
+  'dist/test/cli/client-files.test.js': 40,
+  'dist/test/cli/client-transfer.test.js': 35,
+  'dist/test/cli/client-download.test.js': 30,
+  'dist/test/cli/client-session.test.js': 30,
+  'dist/test/cli/client-login.test.js': 30,
+  'dist/test/cli/hub-cli.test.js': 25,
+  'dist/test/cli/hub-serve.test.js': 20,
   'dist/test/web/details.test.js': 35,
   'dist/test/transfer/crash-hub-restart.test.js': 30,
   'dist/test/transfer/crash-hub-kill.test.js': 30,

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Hub } from '../../src/hub/hub.js';
 import type { Room } from '../../src/room/room.js';
 import { loggedIn, type TestBed } from '../helpers/harness.js';
@@ -117,4 +120,44 @@ export async function incoming(url: string, fileName: string): Promise<ListItem>
   const item = items.find((i) => i.fileName === fileName);
   assert.ok(item, `${fileName} in the inbox: ${JSON.stringify(items)}`);
   return item;
+}
+
+/**
+ * The helpers of the transfer command tests (client-transfer, client-download, client-files), over a file's
+ * shared pair of rooms and its directory (set in its `before`, hence read through `state`).
+ */
+export function transferHelpers(bed: TestBed, state: () => { rooms: Pair; dir: string }) {
+  /** A file with random content in the test directory. */
+  function file(name: string, size: number): { path: string; bytes: Buffer } {
+    const bytes = randomBytes(size);
+    const path = join(state().dir, name);
+    writeFileSync(path, bytes);
+    return { path, bytes };
+  }
+
+  /**
+   * Starts listening for the room to receive the offer of that file (before the send); `arrived` resolves when it
+   * has. (Wrapped: an async function cannot return a bare promise without waiting for it.)
+   */
+  async function offerReaches(room: Room, fileName: string): Promise<{ arrived: Promise<unknown> }> {
+    const connection = await bed.connect(room);
+    const arrived = connection.waitFor('receivedFileRequest', (event) => event.fileName === fileName, 20_000);
+    arrived.catch(() => undefined);
+    return { arrived };
+  }
+
+  /** alice sends a small file to bob and bob's room receives it (status 3 on both sides, in both histories). */
+  async function deliver(name: string) {
+    const { path } = file(name, 100);
+    const reached = await offerReaches(state().rooms.bob, name);
+    const send = await cli(['send', path, '--to', 'bob', '--no-wait', '--url', state().rooms.apiA]);
+    assert.equal(send.code, 0, send.stderr);
+    await reached.arrived;
+    const offer = await incoming(state().rooms.apiB, name);
+    const accept = await cli(['accept', offer.fileRequestId, '--wait', '--url', state().rooms.apiB]);
+    assert.equal(accept.code, 0, accept.stderr);
+    return offer;
+  }
+
+  return { file, offerReaches, deliver };
 }

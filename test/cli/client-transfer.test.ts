@@ -1,9 +1,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Room } from '../../src/room/room.js';
 import { TestBed } from '../helpers/harness.js';
 import {
   assertFailure,
@@ -15,6 +13,7 @@ import {
   list,
   pair,
   start,
+  transferHelpers,
   waitForStderr,
   type Pair,
 } from './client-support.js';
@@ -28,38 +27,7 @@ before(async () => {
   rooms = await pair(bed);
   dir = bed.dir('cli-transfer-');
 });
-
-/** A file with random content in the test directory. */
-function file(name: string, size: number): { path: string; bytes: Buffer } {
-  const bytes = randomBytes(size);
-  const path = join(dir, name);
-  writeFileSync(path, bytes);
-  return { path, bytes };
-}
-
-/**
- * Starts listening for the room to receive the offer of that file (before the send); `arrived` resolves when it
- * has. (Wrapped: an async function cannot return a bare promise without waiting for it.)
- */
-async function offerReaches(room: Room, fileName: string): Promise<{ arrived: Promise<unknown> }> {
-  const connection = await bed.connect(room);
-  const arrived = connection.waitFor('receivedFileRequest', (event) => event.fileName === fileName, 20_000);
-  arrived.catch(() => undefined);
-  return { arrived };
-}
-
-/** alice sends a small file to bob and bob's room receives it (status 3 on both sides, in both histories). */
-async function deliver(name: string) {
-  const { path } = file(name, 100);
-  const reached = await offerReaches(rooms.bob, name);
-  const send = await cli(['send', path, '--to', 'bob', '--no-wait', '--url', rooms.apiA]);
-  assert.equal(send.code, 0, send.stderr);
-  await reached.arrived;
-  const offer = await incoming(rooms.apiB, name);
-  const accept = await cli(['accept', offer.fileRequestId, '--wait', '--url', rooms.apiB]);
-  assert.equal(accept.code, 0, accept.stderr);
-  return offer;
-}
+const { file, offerReaches } = transferHelpers(bed, () => ({ rooms, dir }));
 
 test('send, inbox, accept and get: a round trip with --json, the file byte for byte', async () => {
   const { path, bytes } = file('report.pdf', 700_000);
@@ -237,224 +205,4 @@ test('accept --wait waits until the room holds the file and prints its fileId; g
   assertFailure(again, 1, /exists already: give --force/);
   const forced = await cli(['get', String(accepted.fileId), '-o', target, '--force', '--url', rooms.apiB]);
   assert.equal(forced.code, 0, forced.stderr);
-});
-
-test('get resumes the .part an interrupted download left, and starts over when the .part is not of that file', async () => {
-  const { path, bytes } = file('resumable.bin', 2_000_000);
-  // The file on alice's own room (her upload) is enough to download from.
-  const upload = await cli(['send', path, '--to', 'bob', '--no-wait', '--json', '--url', rooms.apiA]);
-  assert.equal(upload.code, 0, upload.stderr);
-  const fileId = Number(jsonLines(upload.stdout).find((record) => record.type === 'uploaded')!.fileId);
-
-  const target = join(dir, 'resumed.bin');
-  writeFileSync(`${target}.part`, bytes.subarray(0, 750_000));
-  const get = await cli(['get', String(fileId), '-o', target, '--url', rooms.apiA]);
-  assert.equal(get.code, 0, get.stderr);
-  assert.match(get.stderr, /^roomfiles: resuming resumable\.bin from 732\.4 KiB$/m);
-  assert.match(get.stderr, /^resumable\.bin: download 100% \(1\.9 MiB of 1\.9 MiB/m);
-  assertPlain(get.stdout + get.stderr, 'get output');
-  assert.deepEqual(readFileSync(target), bytes);
-  assert.equal(existsSync(`${target}.part`), false);
-
-  // JSON says where it resumed from.
-  const second = join(dir, 'resumed-json.bin');
-  writeFileSync(`${second}.part`, bytes.subarray(0, 1_000_000));
-  const json = await cli(['get', String(fileId), '-o', second, '--json', '--url', rooms.apiA]);
-  assert.equal(json.code, 0, json.stderr);
-  assert.equal((JSON.parse(json.stdout) as { resumedFrom: number }).resumedFrom, 1_000_000);
-  assert.deepEqual(readFileSync(second), bytes);
-
-  // A .part of something else: the sha256 does not check out, and the file is fetched again whole.
-  const third = join(dir, 'stale-part.bin');
-  writeFileSync(`${third}.part`, randomBytes(500_000));
-  const stale = await cli(['get', String(fileId), '-o', third, '--url', rooms.apiA]);
-  assert.equal(stale.code, 0, stale.stderr);
-  assert.deepEqual(readFileSync(third), bytes);
-
-  // --no-resume starts over at once.
-  const fourth = join(dir, 'no-resume.bin');
-  writeFileSync(`${fourth}.part`, bytes.subarray(0, 100));
-  const fresh = await cli(['get', String(fileId), '-o', fourth, '--no-resume', '--url', rooms.apiA]);
-  assert.equal(fresh.code, 0, fresh.stderr);
-  assert.doesNotMatch(fresh.stderr, /resuming/);
-  assert.deepEqual(readFileSync(fourth), bytes);
-});
-
-test('get killed in the middle of a download leaves a .part; the next get resumes from it', async () => {
-  const { path, bytes } = file('interrupted-download.bin', 128 * 1024 * 1024);
-  const upload = await cli(
-    ['send', path, '--to', 'bob', '--no-wait', '--json', '--url', rooms.apiA],
-    {},
-    60_000,
-  );
-  assert.equal(upload.code, 0, upload.stderr);
-  const fileId = Number(jsonLines(upload.stdout).find((record) => record.type === 'uploaded')!.fileId);
-
-  const target = join(dir, 'interrupted-download.copy');
-  const first = start(bed, ['get', String(fileId), '-o', target, '--url', rooms.apiA]);
-  await waitForStderr(first, /^interrupted-download\.bin: download 25% /m, 60_000);
-  await first.stop('SIGKILL');
-  const partial = statSync(`${target}.part`).size;
-  assert.ok(partial > 0 && partial < bytes.length, `a .part of ${partial} bytes`);
-  assert.equal(existsSync(target), false);
-
-  const second = await cli(['get', String(fileId), '-o', target, '--json', '--url', rooms.apiA], {}, 60_000);
-  assert.equal(second.code, 0, second.stderr);
-  const result = JSON.parse(second.stdout) as { resumedFrom: number; size: number };
-  assert.equal(result.resumedFrom, partial);
-  assert.equal(result.size, bytes.length);
-  assert.ok(readFileSync(target).equals(bytes), 'the resumed file is the original, byte for byte');
-});
-
-test('watch --json prints one JSON object per line while a transfer runs, and exits cleanly on SIGINT', async () => {
-  const watch = start(bed, ['watch', '--json', '--url', rooms.webB]);
-  await waitForStderr(watch, /watching the room at 127\.0\.0\.1:\d+; Ctrl-C stops/);
-  const text = start(bed, ['watch', '--url', rooms.apiB]);
-  await waitForStderr(text, /Ctrl-C stops/);
-
-  const { path } = file('watched.bin', 400_000);
-  const send = start(bed, ['send', path, '--to', 'bob@files.local', '--json', '--url', rooms.apiA]);
-  await watch.waitForLine(/"event":"receivedFileRequest".*"fileName":"watched\.bin"/);
-  const offer = await incoming(rooms.apiB, 'watched.bin');
-  assert.equal((await cli(['accept', offer.fileRequestId, '--url', rooms.apiB])).code, 0);
-  const id = offer.fileRequestId.replace(/[-]/g, '\\-');
-  await watch.waitForLine(
-    new RegExp(`"event":"fileRequestStatusChanged","fileRequestId":"${id}","status":3`),
-  );
-  assert.equal((await send.exited).code, 0, send.describe());
-
-  const events = jsonLines(watch.stdout);
-  const mine = events.filter((event) => event.fileRequestId === offer.fileRequestId);
-  const names = mine.map((event) =>
-    event.event === 'fileRequestStatusChanged' ? `status ${event.status}` : event.event,
-  );
-  assert.equal(names[0], 'receivedFileRequest');
-  assert.ok(names.includes('incomingFileRequestAccepted'), names.join());
-  assert.ok(names.includes('status 2'), names.join());
-  assert.ok(names.includes('incomingFileRequestDownloadingProgress'), names.join());
-  assert.equal(names.at(-1), 'status 3');
-  for (const event of events) assert.equal(event.method, 'event');
-
-  // The text form: one readable line per event.
-  await text.waitForLine(/\[[0-9a-f]{8}\] watched\.bin from alice@files\.local: done \(file \d+\)$/);
-  assert.match(
-    text.stdout,
-    /^\d\d:\d\d:\d\d \[[0-9a-f]{8}\] alice@files\.local offers watched\.bin \(390\.6 KiB\)$/m,
-  );
-  assert.match(
-    text.stdout,
-    /^\d\d:\d\d:\d\d \[[0-9a-f]{8}\] receiving watched\.bin from alice@files\.local: \d+%/m,
-  );
-  assertPlain(text.stdout, 'watch output');
-
-  const stopped = await watch.stop('SIGINT');
-  assert.deepEqual(stopped, { code: 0, signal: null }, watch.describe());
-  assert.equal((await text.stop('SIGINT')).code, 0, text.describe());
-  assertNoTrace(watch.stderr);
-});
-
-test('files, history, rm and clear manage what the room holds', async () => {
-  const { path } = file('to-remove.txt', 42);
-  const sent = await cli(['send', path, '--to', 'bob', '--no-wait', '--json', '--url', rooms.apiA]);
-  const fileId = Number(jsonLines(sent.stdout).find((record) => record.type === 'uploaded')!.fileId);
-
-  const files = await cli(['files', '--url', rooms.apiA]);
-  assert.equal(files.code, 0, files.stderr);
-  assert.match(files.stdout, /^ *FILE ID +SIZE +TIME +NAME$/m);
-  assert.match(
-    files.stdout,
-    new RegExp(`^ *${fileId} +42 B +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d +to-remove\\.txt$`, 'm'),
-  );
-  assertPlain(files.stdout, 'files output');
-
-  // Waiting for bob's decision: the file is in use and cannot go.
-  const busy = await cli(['rm', String(fileId), '--url', rooms.apiA]);
-  assertFailure(
-    busy,
-    1,
-    /^roomfiles: cannot delete to-remove\.txt: a transfer that is waiting or running uses it \(asked the room at (?:ws|http):\/\/127\.0\.0\.1:\d+\)$/,
-  );
-  const offer = await incoming(rooms.apiB, 'to-remove.txt');
-  assert.equal((await cli(['reject', offer.fileRequestId, '--url', rooms.apiB])).code, 0);
-
-  // Rejected: alice's room learns it, and then the file may go. (Waiting for that outcome, not sleeping.)
-  const connection = await bed.connect(rooms.alice);
-  const outbox = await list(['outbox', '--url', rooms.apiA]);
-  const mine = outbox.find((item) => item.fileId === fileId)!;
-  if (mine.status !== 0) {
-    await connection.waitFor(
-      'fileRequestStatusChanged',
-      (e) => e.fileId === fileId && e.status === 0,
-      20_000,
-    );
-  }
-  const outboxText = await cli(['outbox', '--url', rooms.apiA]);
-  assert.match(outboxText.stdout, /^ID +TO +SIZE +STATUS +TIME +FILE$/m);
-  assert.match(
-    outboxText.stdout,
-    /^[0-9a-f]{8} +bob@files\.local \(Bob\) +42 B +failed: rejected +\S+ \S+ +to-remove\.txt$/m,
-  );
-  const rm = await cli(['rm', String(fileId), '--url', rooms.apiA]);
-  assert.equal(rm.code, 0, rm.stderr);
-  assert.equal(rm.stdout, `deleted to-remove.txt (file ${fileId})\n`);
-  const remaining = await list(['files', '--url', rooms.apiA]);
-  assert.equal(
-    remaining.find((item) => Number(item.fileId) === fileId),
-    undefined,
-  );
-
-  await deliver('kept.txt');
-  const history = await cli(['history', '--url', rooms.apiB]);
-  assert.equal(history.code, 0, history.stderr);
-  assert.match(history.stdout, /^TIME +ID +DIRECTION +PEER +SIZE +FILE ID +FILE$/m);
-  assert.match(history.stdout, /received from +alice@files\.local/);
-
-  const clear = await cli(['clear', '--url', rooms.apiB]);
-  assert.equal(clear.code, 0, clear.stderr);
-  assert.match(clear.stdout, /^cleared the transfer history \(the files stay/);
-  assert.deepEqual(await list(['history', '--url', rooms.apiB]), []);
-  assert.ok((await list(['files', '--url', rooms.apiB])).length > 0, 'the files stay');
-  const wipe = await cli(['clear', '--delete-files', '--json', '--url', rooms.apiB]);
-  assert.equal(wipe.code, 0, wipe.stderr);
-  assert.deepEqual(JSON.parse(wipe.stdout), { cleared: true, removedFromDisk: true });
-  const emptyHistory = await cli(['history', '--url', rooms.apiB]);
-  assert.equal(emptyHistory.stdout, 'no completed transfers\n');
-});
-
-test('ids: an unknown or ambiguous one fails with a sentence; a request that is not waiting cannot be accepted', async () => {
-  const unknown = await cli(['accept', 'ffffffff', '--url', rooms.apiB]);
-  // The sentence names the room it asked: with two rooms on one machine, a wrong --url shows.
-  assertFailure(
-    unknown,
-    1,
-    new RegExp(
-      `^roomfiles: there is no incoming file request ffffffff \\(asked the room at ${rooms.apiB.replace(/\./g, '\\.')}\\)$`,
-    ),
-  );
-  const noFile = await cli(['get', '999', '--url', rooms.apiB]);
-  assertFailure(noFile, 1, /^roomfiles: there is no file 999 on the room/);
-
-  // Offer two files so that two ids share a one-character prefix (16 hex digits: some two always do, out of 17).
-  const offers = [];
-  for (let i = 0; i < 17; i += 1) offers.push(file(`many-${i}.txt`, 1).path);
-  const reached = await offerReaches(rooms.bob, 'many-16.txt');
-  const send = await cli(['send', ...offers, '--to', 'bob', '--no-wait', '--url', rooms.apiA]);
-  assert.equal(send.code, 0, send.stderr);
-  await reached.arrived;
-  const inbox = (await list(['inbox', '--waiting', '--url', rooms.apiB])).map((item) => item.fileRequestId);
-  const first = inbox.map((id) => id[0]).find((c, i, all) => all.indexOf(c) !== i)!;
-  const ambiguous = await cli(['accept', first, '--url', rooms.apiB]);
-  assertFailure(
-    ambiguous,
-    1,
-    new RegExp(`^roomfiles: ${first} is ambiguous: it starts \\d+ incoming file request ids`),
-  );
-
-  const done = await deliver('already-done.txt');
-  const notWaiting = await cli(['accept', done.fileRequestId, '--url', rooms.apiB]);
-  assertFailure(
-    notWaiting,
-    1,
-    /is not waiting for a decision \(it is done\) \(asked the room at ws:\/\/\S+\)$/,
-  );
 });
