@@ -84,7 +84,7 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
    */
   const using = async (reply: FastifyReply, sha: string) => {
     const use = await bodies.use(sha);
-    reply.raw.once('close', () => {
+    const done = () => {
       use
         .release()
         .then(() => needs.collectBody(sha))
@@ -94,7 +94,10 @@ export function registerRelay(app: FastifyInstance, parts: RelayParts): void {
             'collecting a body failed',
           ),
         );
-    });
+    };
+    // The connection may have closed while the use was being taken: then no 'close' is coming to release it.
+    if (reply.raw.closed || reply.raw.destroyed) done();
+    else reply.raw.once('close', done);
     return use;
   };
   const routes = app.withTypeProvider<TypeBoxTypeProvider>();

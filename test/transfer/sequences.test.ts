@@ -1,5 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { ManualClock } from '../../src/common/clock.js';
@@ -549,6 +550,11 @@ test('5b. an accepted offer whose body never reached the hub expires; the sender
   assert.deepEqual(readdirSync(bob.room.files.partialDir), [], "bob's partial body is gone");
   assert.deepEqual((await bob.conn.call('getFileList')).fileList, []);
   await hub.expiry.expire();
+  // Removed once the last request on it has closed (bob's download, ended by the expiry): looked at until then.
+  const removedBy = Date.now() + 10_000;
+  while ((await hub.bodies.list()).length > 0 && Date.now() < removedBy) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
   assert.deepEqual(await hub.bodies.list(), [], "the hub's partial body is gone");
 
   const again = await restartRoom(bed, dataDir, 'alice');
@@ -597,6 +603,9 @@ test('6. a body that fails its checksum: status 0 "failed" on both sides, nothin
   const handle = await open(alice.room.files.pathOf(file.fileId), 'r+');
   await handle.write(Buffer.from('CORRUPTED'), 0, 9, 500_000);
   await handle.close();
+  const corrupted = Buffer.from(body);
+  corrupted.write('CORRUPTED', 500_000);
+  const hex = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
   const { aMark, bMark, sendId, received } = await offerFile(alice, bob, file.fileId, { peerId: 'bob' });
   const offerId = String(received.fileRequestId);
@@ -642,6 +651,8 @@ test('6. a body that fails its checksum: status 0 "failed" on both sides, nothin
         event: 'fileRequestStatusChanged',
         ...outgoingInfo(sendId, bob, file, timestamp, 0),
         statusReason: 'failed',
+        // [ext] The hub's words for the sender: its upload did not match the sha256 it offered.
+        statusReasonText: `the body's sha256 is ${hex(corrupted)}, not the ${hex(body)} offered`,
       },
     ],
   );
