@@ -5,7 +5,7 @@ import { Backoff } from '../common/backoff.js';
 /**
  * One dedicated connection LISTENing on a channel (a listening session cannot be a pooled one), reconnected with
  * backoff when PostgreSQL restarts or the network drops. Notifications sent while it was away are lost, so every
- * listener is called once after a reconnect: it then rereads what it watches.
+ * listener is called once after each connect, the first one included: it then rereads what it watches.
  */
 export class PostgresChangeFeed {
   private client: pg.Client | null = null;
@@ -20,10 +20,10 @@ export class PostgresChangeFeed {
     private readonly logger?: Logger,
   ) {}
 
-  /** Calls `listener` with each notification's payload, and with '' after a reconnect; returns the unsubscribe. */
+  /** Calls `listener` with each notification's payload, and with '' after each connect; returns the unsubscribe. */
   subscribe(listener: (payload: string) => void): () => void {
     this.listeners.add(listener);
-    if (!this.client && !this.retry) void this.connect(false);
+    if (!this.client && !this.retry) void this.connect();
     return () => {
       this.listeners.delete(listener);
       if (this.listeners.size === 0) this.stop();
@@ -39,7 +39,7 @@ export class PostgresChangeFeed {
     client?.end().catch(() => undefined);
   }
 
-  private async connect(again: boolean): Promise<void> {
+  private async connect(): Promise<void> {
     this.stopped = false;
     this.retry = null;
     const client = new pg.Client(this.config);
@@ -53,7 +53,7 @@ export class PostgresChangeFeed {
       client.end().catch(() => undefined);
       if (this.stopped || this.listeners.size === 0) return;
       this.logger?.warn({ err: error?.message }, 'database notifications lost: reconnecting');
-      this.retry = setTimeout(() => void this.connect(true), this.backoff.next());
+      this.retry = setTimeout(() => void this.connect(), this.backoff.next());
       this.retry.unref();
     };
     client.on('error', onLost);
@@ -69,8 +69,9 @@ export class PostgresChangeFeed {
       return;
     }
     this.backoff.reset();
-    // Changes committed while no one listened: let every listener look again.
-    if (again) this.notify('');
+    // Changes committed while no one listened — also between the subscribe and this first LISTEN, which no
+    // notification could reach: every listener looks again (an account change, the cluster's push log).
+    this.notify('');
   }
 
   private notify(payload: string): void {

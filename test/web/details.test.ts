@@ -230,7 +230,11 @@ test('a transfer whose body fails its checksum shows "failed" in words on the se
 
   const reason = 'The transfer failed: the file did not reach the server';
   await outgoing.getByText('Failed', { exact: true }).waitFor({ timeout: 60_000 });
-  assert.equal((await outgoing.locator('.reason').textContent())?.trim(), reason);
+  // Then the hub's own words ([ext] statusReasonText): what it received did not match the sha256 offered.
+  assert.match(
+    (await outgoing.locator('.reason').textContent())?.trim() ?? '',
+    new RegExp(`^${reason}: the body's sha256 is [0-9a-f]{64}, not the [0-9a-f]{64} offered$`),
+  );
   await carol.page.locator('.notice', { hasText: `${name}: ${reason}` }).waitFor();
   assert.equal(await outgoing.getByText('Delivered', { exact: true }).count(), 0);
   assert.equal(await outgoing.getByRole('progressbar').count(), 0, 'no bar is left running');
