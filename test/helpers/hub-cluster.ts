@@ -150,6 +150,9 @@ function linkOf(hub: Hub, room: Room): LinkSession | undefined {
  * it is: nginx balances round robin, so the link is cut there and the room's reconnect lands on the other one.
  */
 export async function placeRoom(cluster: HubCluster, room: Room, login: boolean): Promise<void> {
+  // A room with nothing to log in with keeps no link (it closes it after the hello, docs/decisions.md "Server and
+  // login"): there is nothing to place until it logs in, and then nginx picks its hub.
+  if (!login) return;
   const want = cluster.hubs[cluster.placed++ % 2];
   const held = () => {
     for (const hub of cluster.hubs) {
