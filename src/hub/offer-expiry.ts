@@ -1,8 +1,7 @@
-import type { Logger } from 'pino';
-import type { Clock } from '../common/clock.js';
 import type { BodyNeeds } from './body-needs.js';
 import type { OfferViews } from './offer-views.js';
 import type { HubRepository, OfferRow, SendRow } from './repository.js';
+import { PeriodicPass, type PeriodicPassParts } from './periodic-pass.js';
 import { ACTIVE_OFFER_STATES } from './send-status.js';
 
 /** The name under which one process at a time expires offers (HubRepository.exclusively). */
@@ -13,68 +12,34 @@ export const EXPIRY_JOB = 'offer-expiry';
  * accepted offer whose body the hub holds gets one more period to be downloaded.
  */
 export class OfferExpiry {
-  private timer: NodeJS.Timeout | undefined;
-  private unsubscribeClock: (() => void) | undefined;
-  /** The pass under way, and the one asked for meanwhile (at most one waits: it will see everything anyway). */
-  private running: Promise<void> | null = null;
-  private next: Promise<void> | null = null;
+  private readonly periodic: PeriodicPass;
 
   constructor(
-    private readonly parts: {
+    private readonly parts: PeriodicPassParts & {
       repo: HubRepository;
       views: OfferViews;
       needs: BodyNeeds;
-      clock: Clock;
-      logger: Logger;
       offerTtlMs: number;
-      /**
-       * Several hub processes: resolves to true for the one process that runs this interval's pass (the others
-       * skip theirs), so expiry runs once per interval across them.
-       */
-      claim?: (everyMs: number) => Promise<boolean>;
     },
-  ) {}
+  ) {
+    this.periodic = new PeriodicPass('the expiry pass', parts, () => this.pass());
+  }
 
   start(): void {
     // Every 30 s, or ten times per TTL when an operator sets a short one, so an offer ends close to its deadline.
-    const everyMs = Math.min(30_000, Math.max(100, Math.floor(this.parts.offerTtlMs / 10)));
-    this.timer = setInterval(() => void this.scheduled(everyMs), everyMs);
-    this.timer.unref();
-    this.unsubscribeClock = this.parts.clock.onAdvance(() => void this.expire());
-    void this.scheduled(everyMs);
-  }
-
-  /** The timer's pass: run when this process claimed the interval (or is the only one). */
-  private async scheduled(everyMs: number): Promise<void> {
-    const { claim, logger } = this.parts;
-    try {
-      if (claim && !(await claim(everyMs))) return;
-    } catch (error) {
-      logger.warn({ err: (error as Error).message }, 'could not claim the expiry pass; skipped');
-      return;
-    }
-    await this.expire();
+    this.periodic.start(Math.min(30_000, Math.max(100, Math.floor(this.parts.offerTtlMs / 10))));
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.unsubscribeClock?.();
+    this.periodic.stop();
   }
 
   /**
-   * One pass over the sends past their time. Passes do not overlap: asked for during one, it runs after it, so
+   * One pass over the sends past their time (passes never overlap: one asked for during another runs after it), so
    * whoever awaits it knows every send due before the call was dealt with (its offers pushed, its body collected).
    */
   expire(): Promise<void> {
-    if (!this.running) {
-      this.running = this.pass().finally(() => (this.running = null));
-      return this.running;
-    }
-    this.next ??= this.running.then(() => {
-      this.next = null;
-      return this.expire();
-    });
-    return this.next;
+    return this.periodic.run();
   }
 
   /** A pass of this process, unless another process sharing the database is running one (it covers the same sends). */

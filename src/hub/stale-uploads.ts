@@ -1,8 +1,7 @@
-import type { Logger } from 'pino';
-import type { Clock } from '../common/clock.js';
 import type { Bodies } from './bodies.js';
 import type { BodyNeeds } from './body-needs.js';
 import type { HubRepository } from './repository.js';
+import { PeriodicPass, type PeriodicPassParts } from './periodic-pass.js';
 import { isActive } from './send-status.js';
 import type { UploadOutcomes } from './upload-outcomes.js';
 
@@ -18,70 +17,35 @@ function stalled(idleMs: number): string {
  * offer expires. Progress is what this process saw: the bytes held at each look, and when they last changed.
  */
 export class StaleUploads {
-  private timer: NodeJS.Timeout | undefined;
-  private unsubscribeClock: (() => void) | undefined;
+  private readonly periodic: PeriodicPass;
   private readonly seen = new Map<string, { held: number; since: number }>();
-  /** The sweep under way, and the one asked for meanwhile (at most one waits: it will see everything anyway). */
-  private running: Promise<void> | null = null;
-  private next: Promise<void> | null = null;
 
   constructor(
-    private readonly parts: {
+    // Several hub processes: `claim` lets one of them sweep each interval. Sweeps that do overlap (a clock jump
+    // seen by all) are safe anyway: a removal never takes what a request uses.
+    private readonly parts: PeriodicPassParts & {
       repo: HubRepository;
       bodies: Bodies;
       outcomes: UploadOutcomes;
       /** Removes the bodies nothing needs that are still held (with it, the sweep is also the garbage collector). */
       needs?: BodyNeeds;
-      clock: Clock;
-      logger: Logger;
       idleMs: number;
-      /**
-       * Several hub processes: resolves to true for the one process that sweeps this interval. Sweeps that do
-       * overlap (a clock jump seen by all) are safe anyway: a removal never takes what a request uses.
-       */
-      claim?: (everyMs: number) => Promise<boolean>;
     },
-  ) {}
-
-  start(): void {
-    const everyMs = Math.min(60_000, Math.max(100, Math.floor(this.parts.idleMs / 10)));
-    this.timer = setInterval(() => void this.scheduled(everyMs), everyMs);
-    this.timer.unref();
-    this.unsubscribeClock = this.parts.clock.onAdvance(() => void this.sweep());
-    void this.scheduled(everyMs);
+  ) {
+    this.periodic = new PeriodicPass('the stale upload sweep', parts, () => this.pass());
   }
 
-  /** The timer's sweep: run when this process claimed the interval (or is the only one). */
-  private async scheduled(everyMs: number): Promise<void> {
-    const { claim, logger } = this.parts;
-    try {
-      if (claim && !(await claim(everyMs))) return;
-    } catch (error) {
-      logger.warn({ err: (error as Error).message }, 'could not claim the stale upload sweep; skipped');
-      return;
-    }
-    await this.sweep();
+  start(): void {
+    this.periodic.start(Math.min(60_000, Math.max(100, Math.floor(this.parts.idleMs / 10))));
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.unsubscribeClock?.();
+    this.periodic.stop();
   }
 
-  /**
-   * One sweep. A sweep asked for during one (a clock jump) runs after it, never dropped: it may see what the running
-   * one cannot; whoever awaits it knows that a whole sweep ran after the call.
-   */
+  /** One sweep (sweeps never overlap: one asked for during another runs after it, never dropped). */
   sweep(): Promise<void> {
-    if (!this.running) {
-      this.running = this.pass().finally(() => (this.running = null));
-      return this.running;
-    }
-    this.next ??= this.running.then(() => {
-      this.next = null;
-      return this.sweep();
-    });
-    return this.next;
+    return this.periodic.run();
   }
 
   private async pass(): Promise<void> {
