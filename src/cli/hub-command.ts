@@ -9,6 +9,7 @@ import { parseDuration, parseHostPort, parseSize } from './parse.js';
 import { parseTrustedProxies } from '../common/trusted-proxy.js';
 import { UsageError, runUntilSignal } from './process.js';
 import { hubConferenceCommand } from './hub-conference-command.js';
+import { addBlobStorageOptions } from './blob-storage-options.js';
 import { checkedDatabaseUrl } from './hub-database.js';
 import { hubMigrateCommand } from './hub-migrate-command.js';
 
@@ -124,44 +125,31 @@ function readTrustedProxies(given: string | undefined): string[] {
 }
 
 export function hubCommand(): Command {
-  const hub = new Command('hub')
-    .description('run a hub: accounts, conferences, and the relay of file bodies between rooms')
-    // The hub's options belong to the hub only: `hub user list --data D` is the subcommand's --data.
-    .enablePositionalOptions()
-    .addOption(
-      new Option('--listen <host:port>', 'address to listen on')
-        .env('ROOMFILES_HUB_LISTEN')
-        .default(`127.0.0.1:${DEFAULT_HUB_PORT}`),
-    )
-    .addOption(dataOption())
-    .addOption(dbOption())
-    .addOption(domainOption())
-    .addOption(
-      new Option('--offer-ttl <duration>', 'how long an offer waits (e.g. 7d)')
-        .env('ROOMFILES_OFFER_TTL')
-        .default('7d'),
-    )
-    .addOption(
-      new Option('--max-file-size <size>', 'largest file relayed (e.g. 64GiB)')
-        .env('ROOMFILES_MAX_FILE_SIZE')
-        .default('64GiB'),
-    )
-    .addOption(
-      new Option(
-        '--blobs <location>',
-        'where bodies are kept: s3://bucket/prefix or a directory (default DATA/blobs)',
-      ).env('ROOMFILES_BLOBS'),
-    )
-    .addOption(
-      new Option('--s3-endpoint <url>', 'the S3-compatible endpoint of --blobs s3://… (MinIO, Ceph RGW)').env(
-        'ROOMFILES_S3_ENDPOINT',
+  const hub = addBlobStorageOptions(
+    new Command('hub')
+      .description('run a hub: accounts, conferences, and the relay of file bodies between rooms')
+      // The hub's options belong to the hub only: `hub user list --data D` is the subcommand's --data.
+      .enablePositionalOptions()
+      .addOption(
+        new Option('--listen <host:port>', 'address to listen on')
+          .env('ROOMFILES_HUB_LISTEN')
+          .default(`127.0.0.1:${DEFAULT_HUB_PORT}`),
+      )
+      .addOption(dataOption())
+      .addOption(dbOption())
+      .addOption(domainOption())
+      .addOption(
+        new Option('--offer-ttl <duration>', 'how long an offer waits (e.g. 7d)')
+          .env('ROOMFILES_OFFER_TTL')
+          .default('7d'),
+      )
+      .addOption(
+        new Option('--max-file-size <size>', 'largest file relayed (e.g. 64GiB)')
+          .env('ROOMFILES_MAX_FILE_SIZE')
+          .default('64GiB'),
       ),
-    )
-    .addOption(
-      new Option('--s3-force-path-style', 'address the bucket in the path, not the host name (MinIO)').env(
-        'ROOMFILES_S3_FORCE_PATH_STYLE',
-      ),
-    )
+    'DATA/blobs',
+  )
     .addOption(
       new Option(
         '--partial-idle <duration>',

@@ -6,6 +6,7 @@ import type { BlobStore } from '../hub/blob-store.js';
 import type { Hub } from '../hub/hub.js';
 import type { Room } from '../room/room.js';
 import { DEFAULT_HUB_PORT } from '../common/defaults.js';
+import { addBlobStorageOptions } from './blob-storage-options.js';
 import { checkedDatabaseUrl } from './hub-database.js';
 import { parsePort } from './parse.js';
 import { runUntilSignal, UsageError } from './process.js';
@@ -153,51 +154,38 @@ async function waitForLogin(room: Room): Promise<void> {
 }
 
 export function upCommand(): Command {
-  return new Command('up')
-    .description('start a hub and two rooms, alice and bob, logged in and ready in the browser')
-    .addOption(
-      new Option('--data <dir>', 'where everything is kept')
-        .env('ROOMFILES_DATA')
-        .default('./roomfiles-data'),
-    )
-    .addOption(new Option('--pin <pin>', 'protect both rooms with this PIN').env('ROOMFILES_PIN'))
-    .addOption(
-      new Option('--hub-port <port>', 'port of the hub (0: any free port)')
-        .env('ROOMFILES_HUB_PORT')
-        .argParser(parsePort)
-        .default(UP_DEFAULT_HUB_PORT),
-    )
-    .addOption(
-      new Option(
-        '--port-base <port>',
-        'first port of the rooms: alice web/API/HTTP on base, base+1, base+2, bob on base+10..base+12 (0: any free ports)',
+  return addBlobStorageOptions(
+    new Command('up')
+      .description('start a hub and two rooms, alice and bob, logged in and ready in the browser')
+      .addOption(
+        new Option('--data <dir>', 'where everything is kept')
+          .env('ROOMFILES_DATA')
+          .default('./roomfiles-data'),
       )
-        .env('ROOMFILES_PORT_BASE')
-        .argParser(parsePort)
-        .default(UP_DEFAULT_PORT_BASE),
-    )
-    .addOption(
-      new Option(
-        '--db <url>',
-        "the hub's PostgreSQL database (postgres://user:password@host:port/db); default: SQLite in --data",
-      ).env('ROOMFILES_DB'),
-    )
-    .addOption(
-      new Option(
-        '--blobs <location>',
-        'where the hub keeps bodies: s3://bucket/prefix or a directory (default DATA/hub/blobs)',
-      ).env('ROOMFILES_BLOBS'),
-    )
-    .addOption(
-      new Option('--s3-endpoint <url>', 'the S3-compatible endpoint of --blobs s3://… (MinIO, Ceph RGW)').env(
-        'ROOMFILES_S3_ENDPOINT',
+      .addOption(new Option('--pin <pin>', 'protect both rooms with this PIN').env('ROOMFILES_PIN'))
+      .addOption(
+        new Option('--hub-port <port>', 'port of the hub (0: any free port)')
+          .env('ROOMFILES_HUB_PORT')
+          .argParser(parsePort)
+          .default(UP_DEFAULT_HUB_PORT),
+      )
+      .addOption(
+        new Option(
+          '--port-base <port>',
+          'first port of the rooms: alice web/API/HTTP on base, base+1, base+2, bob on base+10..base+12 (0: any free ports)',
+        )
+          .env('ROOMFILES_PORT_BASE')
+          .argParser(parsePort)
+          .default(UP_DEFAULT_PORT_BASE),
+      )
+      .addOption(
+        new Option(
+          '--db <url>',
+          "the hub's PostgreSQL database (postgres://user:password@host:port/db); default: SQLite in --data",
+        ).env('ROOMFILES_DB'),
       ),
-    )
-    .addOption(
-      new Option('--s3-force-path-style', 'address the bucket in the path, not the host name (MinIO)').env(
-        'ROOMFILES_S3_FORCE_PATH_STYLE',
-      ),
-    )
+    'DATA/hub/blobs',
+  )
     .addHelpText(
       'after',
       '\nExamples:\n  roomfiles up            # then open http://127.0.0.1:8764/ (alice) and :8774 (bob)\n' +
