@@ -12,6 +12,7 @@ import { PUSH_CHANNEL } from '../../src/hub/postgres-migrations.js';
 import { S3BlobStore } from '../../src/hub/s3-blob-store.js';
 import { BLOB_PATH, UPLOAD_OFFSET_HEADER, BLOB_COMPLETE_HEADER } from '../../src/protocol/body-routes.js';
 import { TestBed } from '../helpers/harness.js';
+import { eventually } from '../helpers/http.js';
 import { postgresMissing, startPostgres, type PgCluster } from '../helpers/postgres.js';
 import { S3Server } from '../helpers/s3.js';
 import { need } from '../helpers/system.js';
@@ -229,14 +230,8 @@ function openPatch(port: number, token: string, path: string, offset: number) {
   return { req, answer };
 }
 
-/** Looks again every 20 ms until `check` holds (the bucket has no events to wait on); fails after 20 s. */
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await check())) {
-    assert.ok(Date.now() < deadline, `no ${what} within 20 s`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** Looks again until `check` holds (the bucket has no events to wait on); fails after 20 s. */
+const until = (what: string, check: () => Promise<boolean>) => eventually(check, what, 20_000);
 
 async function head(port: number, token: string, path: string) {
   const response = await fetch(`http://127.0.0.1:${port}${path}`, {
